@@ -1,0 +1,278 @@
+"""A world session: one seed image grown into a 3D cache, stepped by camera actions.
+
+A step is split in two so concurrent sessions can share one pass through the model:
+`begin_step` (new pose, splat the cache) -> WorldModel.complete on a batch -> `end_step`
+(keep cached pixels, take holes from the model, fuse them back into the cache). `step_many`
+runs that for many sessions; `WorldSession.step` is the one-session case.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.geometry.actions import CameraAction, apply_action, validate_pose
+from gwm_engine.geometry.camera import Intrinsics, unproject
+from gwm_engine.model.base import WorldModel
+from gwm_engine.world.cache import WorldCache
+from gwm_engine.world.splat import SplatImage
+from gwm_engine.world.worldfile import pack_world, to_ply, unpack_world
+
+MIN_SIDE = 16
+MAX_SIDE = 2048
+MAX_PIXELS = 1920 * 1080
+MAX_DEPTH_M = 1e5
+# A new surfel covers half a pixel (radius) where it was seen, so it gets a footprint only
+# once the camera comes about 1.5x closer (see splat.FOOTPRINT_MIN_RADIUS_PX).
+SURFEL_RADIUS_PX = 0.5
+
+
+@dataclass
+class SessionConfig:
+    width: int = 256
+    height: int = 256
+    fov_deg: float = 60.0  # vertical
+    stereo: bool = False
+    ipd_m: float = 0.064  # distance between the eyes, stereo only
+    points_per_pixel: float = 8.0  # cache capacity per output pixel (per eye)
+
+    def validate(self) -> "SessionConfig":
+        w, h = self.width, self.height
+        if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+            raise InvalidInput(f"size {w}x{h} is out of range: each side must be {MIN_SIDE}..{MAX_SIDE}")
+        if w * h > MAX_PIXELS:
+            raise InvalidInput(f"size {w}x{h} has more than {MAX_PIXELS} pixels (1920x1080)")
+        if not (np.isfinite(self.fov_deg) and 10 <= self.fov_deg <= 150):
+            raise InvalidInput(f"fov_deg must be in 10..150, got {self.fov_deg}")
+        if self.stereo and not (np.isfinite(self.ipd_m) and 0 < self.ipd_m <= 0.5):
+            raise InvalidInput(f"ipd_m must be in (0, 0.5], got {self.ipd_m}")
+        if not (np.isfinite(self.points_per_pixel) and 1 <= self.points_per_pixel <= 64):
+            raise InvalidInput(f"points_per_pixel must be in 1..64, got {self.points_per_pixel}")
+        return self
+
+    @property
+    def capacity(self) -> int:
+        return int(self.points_per_pixel * self.width * self.height * (2 if self.stereo else 1))
+
+
+@dataclass
+class Frame:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    depth: np.ndarray  # (H, W) float32 metres
+    mask: np.ndarray  # (H, W) bool, True where the cache covered the pixel (not generated)
+    pose: np.ndarray  # (4, 4) float64 world-from-camera of this eye
+    intrinsics: Intrinsics
+    index: int  # steps the session has taken
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds
+    right: "Frame | None" = None  # stereo: the right eye; this frame is then the left eye
+
+
+@dataclass
+class PendingStep:
+    session: "WorldSession"
+    pose: np.ndarray  # the head pose this step moves to
+    eye_poses: list[np.ndarray]
+    views: list[SplatImage]
+    t0: float
+    render_ms: float
+
+
+def _fit(image: np.ndarray, width: int, height: int, resample: int) -> np.ndarray:
+    """Centre-crop to the output aspect ratio, then resize."""
+    h, w = image.shape[:2]
+    if w * height > h * width:  # too wide
+        cw, ch = max(1, round(h * width / height)), h
+    else:
+        cw, ch = w, max(1, round(w * height / width))
+    x0, y0 = (w - cw) // 2, (h - ch) // 2
+    crop = image[y0 : y0 + ch, x0 : x0 + cw]
+    if crop.shape[:2] == (height, width):
+        return np.ascontiguousarray(crop)
+    return np.array(Image.fromarray(crop).resize((width, height), resample))
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise InvalidInput(f"image must be a numpy array, got {type(image).__name__}")
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise InvalidInput(f"image must be HxWx3 (or HxWx4), got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise InvalidInput(f"image must be uint8, got {image.dtype}")
+    if min(image.shape[:2]) < 1:
+        raise InvalidInput(f"image is empty: shape {image.shape}")
+    return np.ascontiguousarray(image[..., :3])
+
+
+def _check_depth(depth: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    depth = np.asarray(depth)
+    if depth.ndim == 3 and depth.shape[2] == 1:
+        depth = depth[..., 0]
+    if depth.shape != shape:
+        raise InvalidInput(f"depth must be {shape[0]}x{shape[1]} like the image, got shape {depth.shape}")
+    if not np.issubdtype(depth.dtype, np.floating):
+        raise InvalidInput(f"depth must be float metres, got {depth.dtype}")
+    depth = depth.astype(np.float32)
+    if not np.all(np.isfinite(depth)):
+        raise InvalidInput("depth has NaN or inf values")
+    if np.any(depth <= 0) or np.any(depth > MAX_DEPTH_M):
+        raise InvalidInput(f"depth must be in (0, {MAX_DEPTH_M:g}] metres; min {depth.min():g}, max {depth.max():g}")
+    return depth
+
+
+def _eye_offsets(config: SessionConfig) -> list[float]:
+    return [-config.ipd_m / 2, config.ipd_m / 2] if config.stereo else [0.0]
+
+
+class WorldSession:
+    """Not thread-safe: one step at a time per session (different sessions are independent)."""
+
+    def __init__(self, cache: WorldCache, config: SessionConfig, model: WorldModel, pose: np.ndarray, steps: int = 0):
+        self.cache = cache
+        self.config = config
+        self.model = model
+        self.pose = pose
+        self.steps = steps
+        self.intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
+
+    @classmethod
+    def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel) -> "WorldSession":
+        """Seed a world from an RGB image (any size; centre-cropped and resized) and optional depth."""
+        config.validate()
+        image = _check_image(image)
+        if depth is not None:
+            depth = _fit(_check_depth(depth, image.shape[:2]), config.width, config.height, Image.NEAREST)
+        rgb = _fit(image, config.width, config.height, Image.BICUBIC)
+        rgb_t = torch.from_numpy(rgb)
+        if depth is None:
+            depth_t = model.estimate_depth(rgb_t.permute(2, 0, 1)[None].float() / 255, config.fov_deg)[0, 0]
+        else:
+            depth_t = torch.from_numpy(depth)
+        session = cls(WorldCache(config.capacity), config, model, np.eye(4))
+        session._fuse(rgb_t, depth_t, torch.ones_like(depth_t, dtype=torch.bool), np.eye(4))
+        return session
+
+    # -- stepping -------------------------------------------------------------------------
+    def begin_step(self, action: CameraAction) -> PendingStep:
+        t0 = time.perf_counter()
+        pose = apply_action(self.pose, action)
+        eye_poses = []
+        for dx in _eye_offsets(self.config):
+            eye = pose.copy()
+            eye[:3, 3] += pose[:3, 0] * dx
+            eye_poses.append(eye)
+        views = [self.cache.render(torch.from_numpy(p).float(), self.intrinsics, self.steps + 1) for p in eye_poses]
+        return PendingStep(self, pose, eye_poses, views, t0, (time.perf_counter() - t0) * 1e3)
+
+    def end_step(self, pending: PendingStep, rgb: torch.Tensor, depth: torch.Tensor, complete_ms: float) -> Frame:
+        """Composite the model's fill (V, 3, H, W) / (V, 1, H, W) into the holes and fuse it."""
+        t = time.perf_counter()
+        self.steps += 1
+        self.pose = pending.pose
+        frames = []
+        for i, (view, eye) in enumerate(zip(pending.views, pending.eye_poses)):
+            known = view.mask
+            out_rgb = torch.where(known, view.rgb, rgb[i])
+            out_depth = torch.where(known, view.depth, depth[i])
+            rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+            self._fuse(rgb8, out_depth[0], ~known[0], eye)
+            frames.append(Frame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))
+        timings = {
+            "render": pending.render_ms,
+            "complete": complete_ms,
+            "fuse": (time.perf_counter() - t) * 1e3,
+            "total": (time.perf_counter() - pending.t0) * 1e3,
+        }
+        for f in frames:
+            f.timings = timings
+        if len(frames) == 2:
+            frames[0].right = frames[1]
+        return frames[0]
+
+    def step(self, action: CameraAction = CameraAction()) -> Frame:
+        result = step_many([(self, action)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray) -> None:
+        """Add the pixels `where` (H, W) bool of an RGB-D view at `pose` to the cache."""
+        if not bool(where.any()):
+            return
+        pts = unproject(depth, self.intrinsics, pose)[where]
+        d = depth[where]
+        self.cache.add(pts, rgb8[where], d * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
+
+    # -- copies, files, export ------------------------------------------------------------------
+    def fork(self) -> "WorldSession":
+        return WorldSession(self.cache.clone(), SessionConfig(**asdict(self.config)), self.model, self.pose.copy(), self.steps)
+
+    def save(self) -> bytes:
+        points = {k: v.numpy() for k, v in self.cache.state().items()}
+        return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points)
+
+    @classmethod
+    def load(cls, data: bytes, model: WorldModel) -> "WorldSession":
+        doc = unpack_world(data)
+        try:
+            config = SessionConfig(**doc["config"]).validate()
+        except TypeError as e:
+            raise InvalidInput(f"world file config is malformed: {e}") from None
+        pose = validate_pose(doc["pose"])
+        cache = WorldCache(max(doc["capacity"], config.capacity))
+        cache.add(torch.from_numpy(doc["xyz"]), torch.from_numpy(doc["rgb"]), torch.from_numpy(doc["radius"]), 0)
+        cache.last_seen[: cache.n] = torch.from_numpy(doc["last_seen"])
+        return cls(cache, config, model, pose, doc["steps"])
+
+    def export_ply(self) -> bytes:
+        st = self.cache.state()
+        return to_ply(st["xyz"].numpy(), st["rgb"].numpy())
+
+
+def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[Frame | Exception]:
+    """Step many sessions with one model call per (model, size) group.
+
+    Each result is a Frame or the exception that session raised; one session's bad action or
+    failure never touches another's state.
+    """
+    results: list[Frame | Exception | None] = [None] * len(pairs)
+    groups: dict[tuple, list[tuple[int, PendingStep]]] = defaultdict(list)
+    for i, (session, action) in enumerate(pairs):
+        try:
+            p = session.begin_step(action)
+        except Exception as e:  # noqa: BLE001 - returned to the caller, per session
+            results[i] = e
+            continue
+        groups[(id(session.model), session.config.height, session.config.width)].append((i, p))
+    for members in groups.values():
+        model = members[0][1].session.model
+        views = [v for _, p in members for v in p.views]
+        t = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                rgb, depth = model.complete(
+                    torch.stack([v.rgb for v in views]),
+                    torch.stack([v.depth for v in views]),
+                    torch.stack([v.mask for v in views]).float(),
+                )
+        except Exception as e:  # noqa: BLE001
+            for i, _ in members:
+                results[i] = e
+            continue
+        complete_ms = (time.perf_counter() - t) * 1e3
+        k = 0
+        for i, p in members:
+            n = len(p.views)
+            try:
+                results[i] = p.session.end_step(p, rgb[k : k + n], depth[k : k + n], complete_ms)
+            except Exception as e:  # noqa: BLE001
+                results[i] = e
+            k += n
+    return results  # type: ignore[return-value]

@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.media import colorize_depth, decode_image, encode_image, load_depth
+
+
+def test_png_and_jpeg_round_trip(noise_image):
+    assert np.array_equal(decode_image(encode_image(noise_image, "png")), noise_image)
+    jpeg = decode_image(encode_image(noise_image, "jpeg", quality=95))
+    assert jpeg.shape == noise_image.shape and np.abs(jpeg.astype(int) - noise_image).mean() < 12  # the image is noisy: JPEG loses some
+
+
+@pytest.mark.parametrize("data", [b"", b"hello world", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20])
+def test_non_images_raise(data):
+    with pytest.raises(InvalidInput):
+        decode_image(data)
+
+
+def test_decompression_bomb_is_refused():
+    from PIL import Image
+    import io
+
+    buf = io.BytesIO()
+    Image.new("1", (100000, 100000)).save(buf, format="PNG")  # ~1 MB on disk, 10 G pixels
+    with pytest.raises(InvalidInput, match="pixels"):
+        decode_image(buf.getvalue())
+
+
+def test_depth_png_millimetres(tmp_path):
+    from PIL import Image
+
+    mm = (np.arange(12, dtype=np.uint16).reshape(3, 4) + 1) * 500
+    Image.fromarray(mm).save(tmp_path / "d.png")
+    assert np.allclose(load_depth(tmp_path / "d.png"), mm / 1000.0)
+    np.save(tmp_path / "d.npy", mm / 1000.0)
+    assert load_depth(tmp_path / "d.npy").dtype == np.float32
+
+
+def test_colorize_depth_near_is_warm():
+    img = colorize_depth(np.array([[1.0, 100.0]], dtype=np.float32))
+    assert img.shape == (1, 2, 3) and img[0, 0, 0] > img[0, 1, 0] and img[0, 1, 2] > img[0, 0, 2]
