@@ -7,6 +7,7 @@ u = cx + fx * x / d, v = cy - fy * y / d.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -49,8 +50,12 @@ class Intrinsics:
         return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=16)
 def pixel_rays(K: Intrinsics, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Camera-space direction of every pixel centre, scaled so depth 1 lies on it: (H, W, 3)."""
+    """Camera-space direction of every pixel centre, scaled so depth 1 lies on it: (H, W, 3).
+
+    Cached per camera (sessions step the same one every frame); treat the result as read-only.
+    """
     v, u = torch.meshgrid(
         torch.arange(K.height, dtype=torch.float32, device=device) + 0.5,
         torch.arange(K.width, dtype=torch.float32, device=device) + 0.5,
@@ -61,11 +66,19 @@ def pixel_rays(K: Intrinsics, device: torch.device | str = "cpu") -> torch.Tenso
     return torch.stack([x, y, -torch.ones_like(x)], dim=-1)
 
 
-def unproject(depth: torch.Tensor, K: Intrinsics, pose: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """World points of every pixel: depth (H, W) metres, pose (4, 4) world-from-camera -> (H, W, 3)."""
+def unproject(
+    depth: torch.Tensor, K: Intrinsics, pose: torch.Tensor | np.ndarray, where: torch.Tensor | None = None
+) -> torch.Tensor:
+    """World points: depth (H, W) metres, pose (4, 4) world-from-camera -> (H, W, 3),
+    or (M, 3) for the pixels selected by the (H, W) bool `where`."""
     pose_t = torch.as_tensor(pose, dtype=torch.float32, device=depth.device)
-    cam = pixel_rays(K, depth.device) * depth[..., None]
-    return cam @ pose_t[:3, :3].T + pose_t[:3, 3]
+    rays = pixel_rays(K, str(depth.device))
+    if where is None:
+        cam = rays * depth[..., None]
+    else:
+        sel = where.reshape(-1).nonzero().squeeze(1)
+        cam = rays.reshape(-1, 3).index_select(0, sel) * depth.reshape(-1).index_select(0, sel)[:, None]
+    return torch.addmm(pose_t[:3, 3], cam.reshape(-1, 3), pose_t[:3, :3].T).reshape(cam.shape)
 
 
 def look_at(eye, target, up=(0.0, 1.0, 0.0)) -> np.ndarray:

@@ -32,7 +32,7 @@ def pull_push(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         w = (ws * 4).clamp(max=1.0)
     for xf, wf in reversed(levels):
         up = F.interpolate(x, size=xf.shape[-2:], mode="bilinear", align_corners=False)
-        x = wf * xf + (1 - wf) * up
+        x = torch.lerp(up, xf, wf)
     return x
 
 

@@ -1,8 +1,11 @@
 """The per-session 3D memory: coloured surfels in preallocated buffers with LRU eviction.
 
-Memory and per-frame time stay flat on long walks because the point count is capped: when an
-insert would overflow, the points seen least recently are dropped first (the current view is
-always the most recent, so what the player looks at is never forgotten).
+Memory and per-frame time stay flat on long walks:
+- the point count is capped: when an insert would overflow, the points seen least recently are
+  dropped first (what the player looks at is always the most recent, so it is never forgotten);
+- points are kept in insertion order, which is spatially coherent (one step inserts one view's
+  holes), in blocks of BLOCK points with a bounding box each; a render splats only the blocks
+  whose box meets the view frustum, so its cost follows what is in view, not the cache size.
 """
 
 from __future__ import annotations
@@ -10,20 +13,25 @@ from __future__ import annotations
 import torch
 
 from gwm_engine.geometry.camera import Intrinsics
-from gwm_engine.world.splat import SplatImage, splat
+from gwm_engine.world.splat import NEAR_M, SplatImage, splat
 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it sorts).
 KEEP_FRACTION = 0.75
+BLOCK = 4096
+_CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
 
 
 class WorldCache:
     def __init__(self, capacity: int):
         self.capacity = int(capacity)
         self.n = 0
-        self.xyz = torch.empty(self.capacity, 3, dtype=torch.float32)
+        self.xyz = torch.empty(3, self.capacity, dtype=torch.float32)  # one row per coordinate: see splat()
         self.rgb = torch.empty(self.capacity, 3, dtype=torch.uint8)
         self.radius = torch.empty(self.capacity, dtype=torch.float32)
         self.last_seen = torch.empty(self.capacity, dtype=torch.int32)
+        n_blocks = -(-self.capacity // BLOCK)
+        self.block_lo = torch.zeros(n_blocks, 3)
+        self.block_hi = torch.zeros(n_blocks, 3)
 
     def __len__(self) -> int:
         return self.n
@@ -33,40 +41,87 @@ class WorldCache:
         return sum(t.numel() * t.element_size() for t in (self.xyz, self.rgb, self.radius, self.last_seen))
 
     def add(self, xyz: torch.Tensor, rgb: torch.Tensor, radius: torch.Tensor, step: int) -> None:
-        """Append points (M,3) float32, (M,3) uint8, (M,) float32, seen at `step`."""
+        """Append points: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32, seen at `step`."""
         m = min(xyz.shape[0], self.capacity)
         xyz, rgb, radius = xyz[:m], rgb[:m], radius[:m]
         if self.n + m > self.capacity:
             self._evict(keep=min(int(self.capacity * KEEP_FRACTION), self.capacity - m))
         s = slice(self.n, self.n + m)
-        self.xyz[s], self.rgb[s], self.radius[s] = xyz, rgb, radius
+        self.xyz[:, s], self.rgb[s], self.radius[s] = xyz.T, rgb, radius
         self.last_seen[s] = step
+        self._update_bounds(self.n, self.n + m)
         self.n += m
 
     def _evict(self, keep: int) -> None:
         order = torch.argsort(self.last_seen[: self.n], descending=True, stable=True)[:keep]
-        order, _ = torch.sort(order)  # keep insertion order: older points stay first
-        for buf in (self.xyz, self.rgb, self.radius, self.last_seen):
+        order, _ = torch.sort(order)  # keep insertion order, and with it spatial coherence
+        self.xyz[:, :keep] = self.xyz[:, order]
+        for buf in (self.rgb, self.radius, self.last_seen):
             buf[:keep] = buf[order]
         self.n = keep
+        self._update_bounds(0, keep)
+
+    def _update_bounds(self, start: int, end: int) -> None:
+        """Recompute the boxes of the blocks that points [start, end) fall in."""
+        if end <= start:
+            return
+        b0, b1 = start // BLOCK, (end - 1) // BLOCK + 1
+        pts = self.xyz[:, b0 * BLOCK : end]
+        pad = b1 * BLOCK - end  # the last block may be partly filled: pad with its own first point
+        if pad:
+            pts = torch.cat([pts, pts[:, -1:].expand(3, pad)], dim=1)
+        blocks = pts.reshape(3, b1 - b0, BLOCK)
+        self.block_lo[b0:b1] = blocks.amin(dim=2).T
+        self.block_hi[b0:b1] = blocks.amax(dim=2).T
+
+    def _visible_blocks(self, pose: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+        """Bool per used block: its box may meet the view frustum (conservative)."""
+        nb = -(-self.n // BLOCK)
+        lo, hi = self.block_lo[:nb], self.block_hi[:nb]
+        corners = lo[:, None] + (hi - lo)[:, None] * _CORNERS  # (nb, 8, 3)
+        cam_from_world = torch.linalg.inv(pose.double()).float()
+        cam = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
+        d = -cam[..., 2]
+        # A box is outside when all 8 corners are beyond the same frustum plane.
+        x_lim = d * (K.width / 2 + 2) / K.fx
+        y_lim = d * (K.height / 2 + 2) / K.fy
+        outside = (
+            (d <= NEAR_M).all(1)
+            | (cam[..., 0] > x_lim).all(1)
+            | (cam[..., 0] < -x_lim).all(1)
+            | (cam[..., 1] > y_lim).all(1)
+            | (cam[..., 1] < -y_lim).all(1)
+        )
+        return ~outside
 
     def render(self, pose: torch.Tensor, K: Intrinsics, step: int) -> SplatImage:
         """Splat at `pose` and mark the winning points as seen at `step`."""
         n = self.n
-        img = splat(self.xyz[:n], self.rgb[:n], self.radius[:n], pose, K)
-        seen = img.index[img.index >= 0]
-        self.last_seen[seen] = step
+        vis = self._visible_blocks(pose, K)
+        if bool(vis.all()):
+            img = splat(self.xyz[:, :n], self.rgb[:n], self.radius[:n], pose, K)
+            winners = img.index[img.mask.view(-1)]
+        else:
+            blocks = vis.nonzero().squeeze(1)
+            ids = (blocks[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
+            ids = ids[ids < n]
+            img = splat(self.xyz.index_select(1, ids), self.rgb.index_select(0, ids), self.radius.index_select(0, ids), pose, K)
+            winners = ids.index_select(0, img.index[img.mask.view(-1)])
+            img.index = torch.where(img.index >= 0, ids.index_select(0, img.index.clamp_min(0)), -1)
+        self.last_seen.index_fill_(0, winners, step)
         return img
 
     def clone(self) -> "WorldCache":
         out = WorldCache(self.capacity)
-        n = self.n
-        out.n = n
-        for src, dst in ((self.xyz, out.xyz), (self.rgb, out.rgb), (self.radius, out.radius), (self.last_seen, out.last_seen)):
+        out.n = n = self.n
+        out.xyz[:, :n] = self.xyz[:, :n]
+        for src, dst in ((self.rgb, out.rgb), (self.radius, out.radius), (self.last_seen, out.last_seen)):
             dst[:n] = src[:n]
+        out.block_lo.copy_(self.block_lo)
+        out.block_hi.copy_(self.block_hi)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
-        """The used part of each buffer (views, not copies)."""
+        """The used part of each buffer (views, not copies); xyz as (n, 3)."""
         n = self.n
-        return {"xyz": self.xyz[:n], "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n]}
+        return {"xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n]}

@@ -206,9 +206,8 @@ class WorldSession:
         """Add the pixels `where` (H, W) bool of an RGB-D view at `pose` to the cache."""
         if not bool(where.any()):
             return
-        pts = unproject(depth, self.intrinsics, pose)[where]
-        d = depth[where]
-        self.cache.add(pts, rgb8[where], d * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
+        pts = unproject(depth, self.intrinsics, pose, where)
+        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
 
     # -- copies, files, export ------------------------------------------------------------------
     def fork(self) -> "WorldSession":

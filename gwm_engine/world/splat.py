@@ -35,32 +35,35 @@ class SplatImage:
 
 
 def splat(
-    xyz: torch.Tensor,  # (N, 3) float32 world points
+    xyz: torch.Tensor,  # (3, N) float32 world points, one row per coordinate (fast transform)
     rgb: torch.Tensor,  # (N, 3) uint8
     radius: torch.Tensor,  # (N,) float32 surfel radius, metres
     pose: torch.Tensor,  # (4, 4) world-from-camera
     K: Intrinsics,
 ) -> SplatImage:
     H, W = K.height, K.width
+    n = xyz.shape[1]
     cam_from_world = torch.linalg.inv(pose.double()).float()
-    cam = torch.addmm(cam_from_world[:3, 3], xyz, cam_from_world[:3, :3].T)  # (N, 3)
-    d = -cam[:, 2]
+    cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], xyz)  # (3, N)
+    d = -cam[2]
     in_front = d > NEAR_M
-    inv_d = torch.where(in_front, 1.0 / d.clamp_min(NEAR_M), torch.zeros_like(d))
-    u = torch.floor(cam[:, 0] * inv_d * K.fx + K.cx).clamp(-2, W + 1).long()
-    v = torch.floor(-cam[:, 1] * inv_d * K.fy + K.cy).clamp(-2, H + 1).long()
+    inv_d = torch.where(in_front, d.clamp_min(NEAR_M).reciprocal(), 0.0)
+    u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx).floor_().clamp_(-2, W + 1).long()
+    v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy).floor_().clamp_(-2, H + 1).long()
 
-    depth_bits = d.view(torch.int32).long() << 32
-    keys = depth_bits | torch.arange(xyz.shape[0], dtype=torch.int64)
     dump = H * W  # out-of-view points land in an extra slot that is dropped
-    pix = torch.where(in_front & (u >= 0) & (u < W) & (v >= 0) & (v < H), v * W + u, dump)
+    visible = in_front & (u >= 0) & (u < W) & (v >= 0) & (v < H)
+    pix = torch.where(visible, v * W + u, dump)
+    ids = torch.arange(n, dtype=torch.int64)
+    keys = torch.bitwise_or(d.view(torch.int32).long().bitwise_left_shift_(32), ids)
 
-    big = in_front & (radius * inv_d * K.fx > FOOTPRINT_MIN_RADIUS_PX) & (pix != dump)
+    big = visible & (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx)
     all_pix, all_keys = [pix], [keys]
     if bool(big.any()):
         sel = big.nonzero().squeeze(1)
-        su, sv = u[sel], v[sel]
-        pen_keys = ((d[sel] * FOOTPRINT_PENALTY).view(torch.int32).long() << 32) | sel
+        su, sv = u.index_select(0, sel), v.index_select(0, sel)
+        pen = (d.index_select(0, sel) * FOOTPRINT_PENALTY).view(torch.int32).long()
+        pen_keys = torch.bitwise_or(pen.bitwise_left_shift_(32), sel)
         for dy, dx in _OFFSETS:
             nu, nv = su + dx, sv + dy
             ok = (nu >= 0) & (nu < W) & (nv >= 0) & (nv < H)
@@ -71,40 +74,34 @@ def splat(
     zbuf = zbuf[:-1]
 
     covered = zbuf != _EMPTY
-    index = torch.where(covered, zbuf & 0xFFFFFFFF, torch.full_like(zbuf, -1))
+    index = torch.where(covered, zbuf.bitwise_and(0xFFFFFFFF), -1)
+    _close_pinholes(index, covered, d, H, W)
     safe = index.clamp_min(0)
-    out_rgb = rgb[safe].float().mul_(1 / 255) * covered[:, None]
-    out_depth = d[safe] * covered
-    out_rgb, out_depth, covered, index = _close_pinholes(out_rgb, out_depth, covered, index, H, W)
-    return SplatImage(
-        out_rgb.T.reshape(3, H, W).contiguous(),
-        out_depth.reshape(1, H, W),
-        covered.reshape(1, H, W),
-        index,
-    )
+    out_rgb = rgb.index_select(0, safe).T.float().mul_(1 / 255).mul_(covered)
+    out_depth = d.index_select(0, safe).mul_(covered)
+    return SplatImage(out_rgb.reshape(3, H, W), out_depth.reshape(1, H, W), covered.reshape(1, H, W), index)
 
 
-def _close_pinholes(rgb, depth, covered, index, H: int, W: int):
-    """Fill uncovered pixels with >= 6 of 8 covered neighbours from the nearest of them.
+def _close_pinholes(index: torch.Tensor, covered: torch.Tensor, d: torch.Tensor, H: int, W: int) -> None:
+    """In place: give uncovered pixels with >= 6 of 8 covered neighbours their nearest neighbour's point.
 
     A real hole's edge has at most 5 covered neighbours, so holes stay holes for completion.
     """
-    cov = covered.reshape(1, 1, H, W).float()
-    count = torch.nn.functional.avg_pool2d(cov, 3, stride=1, padding=1, count_include_pad=False)
-    count = (count * 9).round().reshape(-1)  # includes the pixel itself, which is 0 here
-    pin = (~covered & (count >= 6)).nonzero().squeeze(1)
-    if pin.numel() == 0:
-        return rgb, depth, covered, index
-    pv, pu = pin // W, pin % W
-    best_d = torch.full((pin.numel(),), float("inf"))
-    best_i = torch.full((pin.numel(),), -1, dtype=torch.int64)
+    cov = torch.nn.functional.pad(covered.view(H, W).to(torch.uint8), (1, 1, 1, 1))
+    count = torch.zeros(H, W, dtype=torch.uint8)
     for dy, dx in _OFFSETS:
-        nu, nv = (pu + dx).clamp(0, W - 1), (pv + dy).clamp(0, H - 1)
-        n = nv * W + nu
-        nd = torch.where(covered[n], depth[n], torch.full_like(best_d, float("inf")))
+        count += cov[1 + dy : 1 + dy + H, 1 + dx : 1 + dx + W]
+    pins = ((count >= 6) & ~covered.view(H, W)).view(-1).nonzero().squeeze(1)
+    if pins.numel() == 0:
+        return
+    pv, pu = pins // W, pins % W
+    best_d = torch.full((pins.numel(),), float("inf"))
+    best_i = torch.full((pins.numel(),), -1, dtype=torch.int64)
+    for dy, dx in _OFFSETS:
+        ni = index.index_select(0, (pv + dy).clamp(0, H - 1) * W + (pu + dx).clamp(0, W - 1))
+        nd = torch.where(ni >= 0, d.index_select(0, ni.clamp_min(0)), float("inf"))
         better = nd < best_d
         best_d = torch.where(better, nd, best_d)
-        best_i = torch.where(better, n, best_i)
-    rgb, depth, covered, index = rgb.clone(), depth.clone(), covered.clone(), index.clone()
-    rgb[pin], depth[pin], covered[pin], index[pin] = rgb[best_i], best_d, True, index[best_i]
-    return rgb, depth, covered, index
+        best_i = torch.where(better, ni, best_i)
+    index[pins] = best_i
+    covered[pins] = True
