@@ -23,19 +23,20 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def demo_actions(steps: int):
-    """A walk that sways left and right while moving forward, then turns and comes back."""
-    from gwm_engine.geometry import CameraAction
+    """Walk forward looking left and right, then retrace the path backwards by absolute poses
+    (as VR head tracking would), ending where it started."""
+    import numpy as np
 
-    out = []
-    leg = max(1, int(steps * 0.4))
-    turn_steps = max(1, steps - 2 * leg)
-    for i in range(steps):
-        if i < leg or i >= leg + turn_steps:
-            phase = 2 * math.pi * (i % leg) / leg
-            out.append(CameraAction(move=(0.0, 0.0, 0.03), turn=(1.5 * math.sin(phase), 0.0, 0.0)))
-        else:
-            out.append(CameraAction(turn=(180.0 / turn_steps, 0.0, 0.0)))
-    return out
+    from gwm_engine.geometry import CameraAction, apply_action
+
+    out_leg = (steps + 1) // 2
+    actions, poses = [], [np.eye(4)]
+    for i in range(out_leg):
+        sway = 2.0 * math.cos(2 * math.pi * i / max(out_leg, 1))
+        actions.append(CameraAction(move=(0.0, 0.0, 0.05), turn=(sway, 0.0, 0.0)))
+        poses.append(apply_action(poses[-1], actions[-1]))
+    back = poses[-2::-1][: steps - out_leg]
+    return actions + [CameraAction(pose=p) for p in back]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

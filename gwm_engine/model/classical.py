@@ -16,13 +16,16 @@ from gwm_engine.model.base import WorldModel
 # above the horizon (and ground beyond it) at a wall FAR_M away.
 CAMERA_HEIGHT_M = 1.6
 FAR_M = 20.0
+# Filled depth never comes closer than this: a hole is never a surface touching the lens.
+NEAR_FILL_M = 0.2
 
 
-def pull_push(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+def pull_push(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
     """Fill x (B, C, H, W) where w (B, 1, H, W) is 0 from the weighted pyramid of the rest.
 
     Pull: average known values down a pyramid of halvings; push: upsample coarse fills back
-    into the unknown pixels of each finer level. Known pixels come back unchanged.
+    into the unknown pixels of each finer level. Known pixels come back unchanged; an image
+    with nothing known at all gets `default` (C,) everywhere.
     """
     levels = []
     while min(x.shape[-2:]) > 1:
@@ -30,6 +33,7 @@ def pull_push(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         ws = F.avg_pool2d(w, 2, ceil_mode=True)
         x = F.avg_pool2d(x * w, 2, ceil_mode=True) / ws.clamp_min(1e-8)
         w = (ws * 4).clamp(max=1.0)
+    x = torch.lerp(default.view(1, -1, 1, 1).expand_as(x), x, w)
     for xf, wf in reversed(levels):
         up = F.interpolate(x, size=xf.shape[-2:], mode="bilinear", align_corners=False)
         x = torch.lerp(up, xf, wf)
@@ -49,5 +53,7 @@ class ClassicalModel(WorldModel):
         return rows.view(1, 1, H, 1).expand(B, 1, H, W).contiguous()
 
     def complete(self, rgb, depth, mask):
-        filled = pull_push(torch.cat([rgb, depth], dim=1), mask)
-        return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(1e-3)
+        # Nothing known at all (turned to face unseen territory): grey at the far wall.
+        default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
+        filled = pull_push(torch.cat([rgb, depth], dim=1), mask, default)
+        return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(NEAR_FILL_M)

@@ -1,0 +1,29 @@
+import torch
+
+from gwm_engine.model.classical import FAR_M, ClassicalModel
+
+
+def test_pull_push_keeps_known_pixels_and_fills_holes_smoothly():
+    m = ClassicalModel()
+    rgb = torch.rand(2, 3, 40, 50)
+    depth = torch.rand(2, 1, 40, 50) * 5 + 1
+    mask = torch.ones(2, 1, 40, 50)
+    mask[:, :, 10:20, 10:30] = 0
+    out_rgb, out_depth = m.complete(rgb * mask, depth * mask, mask)
+    keep = mask.bool().expand_as(rgb)
+    assert torch.allclose(out_rgb[keep], rgb[keep], atol=1e-6)
+    hole = out_depth[:, :, 10:20, 10:30]
+    assert torch.all(hole > 1) and torch.all(hole < 6)  # within the range of the known depth
+
+
+def test_nothing_known_gives_grey_far_wall_not_zero_depth():
+    m = ClassicalModel()
+    z = torch.zeros(1, 3, 16, 16)
+    rgb, depth = m.complete(z, z[:, :1], z[:, :1])
+    assert torch.allclose(rgb, torch.full_like(rgb, 0.5)) and torch.allclose(depth, torch.full_like(depth, FAR_M))
+
+
+def test_depth_prior_is_positive_and_ground_gets_closer_downwards():
+    d = ClassicalModel().estimate_depth(torch.rand(1, 3, 48, 64), fov_deg=60)
+    assert d.shape == (1, 1, 48, 64) and torch.all(d > 0)
+    assert d[0, 0, -1, 0] < d[0, 0, 30, 0] <= d[0, 0, 0, 0]
