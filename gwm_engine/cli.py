@@ -126,14 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     scene.add_argument("--out", default="scene.png")
     scene.set_defaults(func=cmd_scene)
 
-    try:
-        from gwm_engine.server.app import add_serve_arguments, run_serve
-    except ImportError:  # the server package is optional only while it is being built
-        pass
-    else:
-        serve = sub.add_parser("serve", help="run the gRPC daemon")
-        add_serve_arguments(serve)
-        serve.set_defaults(func=run_serve)
+    from gwm_engine.server.app import add_serve_arguments, run_serve
+
+    serve = sub.add_parser("serve", help="run the daemon: gRPC, the engine link and the browser playground")
+    add_serve_arguments(serve)
+    serve.set_defaults(func=run_serve)
     return parser
 
 

@@ -1,0 +1,83 @@
+"""`gwm-engine serve`: the daemon's command-line arguments and entry point."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from gwm_engine.server.config import ServerConfig
+
+_DEFAULTS = ServerConfig()
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind; 0 picks a free one (default %(default)s)")
+    parser.add_argument(
+        "--link-port",
+        type=int,
+        default=_DEFAULTS.link_port,
+        help="port of the engine link (WebSocket + msgpack) and the browser playground, on the same host; "
+        "0 picks a free one (default %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="shared secret clients must send as 'authorization: Bearer <token>' or 'x-gwm-token' "
+        "(default: the GWM_TOKEN environment variable, else none); use one whenever you bind beyond loopback",
+    )
+    parser.add_argument("--max-sessions", type=int, default=_DEFAULTS.max_sessions, help="default %(default)s")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=_DEFAULTS.idle_timeout_s, help="seconds before an unused session is closed (default %(default)s)"
+    )
+    parser.add_argument(
+        "--batch-wait-ms",
+        type=float,
+        default=_DEFAULTS.batch_wait_ms,
+        help="how long a step waits for other sessions' steps to batch with; 0 disables batching (default %(default)s)",
+    )
+    parser.add_argument("--weights", default=None, help="model weights; default: the bundled model")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from gwm_engine.model import load_model
+    from gwm_engine.server.daemon import Endpoints, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        link_port=args.link_port,
+        token=args.token if args.token is not None else os.environ.get("GWM_TOKEN") or None,
+        max_sessions=args.max_sessions,
+        idle_timeout_s=args.idle_timeout,
+        batch_wait_ms=args.batch_wait_ms,
+        weights=args.weights,
+    )
+    try:
+        config.validate()
+    except ValueError as e:
+        print(f"gwm-engine serve: error: {e}", file=sys.stderr)
+        return 2
+    if config.token is None and config.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
+    model = load_model(config.weights)
+
+    def ready(endpoints: Endpoints) -> None:
+        auth = "token required" if config.token else "no token"
+        # One write, the link first: whoever waits for the "serving" line can read both.
+        print(
+            f"gwm-engine engine link on {endpoints.link}, playground at {endpoints.playground}\n"
+            f"gwm-engine serving gwm.v1 on {endpoints.grpc} (model {model.name} {model.version}, {auth})",
+            flush=True,
+        )
+
+    try:
+        asyncio.run(serve(config, model, ready))
+    except OSError as e:
+        print(f"gwm-engine serve: error: {e}", file=sys.stderr)
+        return 1
+    return 0

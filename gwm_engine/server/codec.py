@@ -1,0 +1,123 @@
+"""Wire messages <-> engine objects on the server side: seeds, actions, frames, session info.
+
+The functions here are plain and synchronous; the encoders are CPU work and are run on the
+worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.geometry import CameraAction
+from gwm_engine.media import decode_image, encode_image
+from gwm_engine.server import wire
+from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.server.sessions import FrameEncoding, SessionEntry
+from gwm_engine.world import Frame
+
+DEFAULT_JPEG_QUALITY = 90
+RGB_ENCODINGS = (pb.RGB_ENCODING_RAW, pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG)
+DEPTH_ENCODINGS = (pb.DEPTH_ENCODING_FLOAT32, pb.DEPTH_ENCODING_FLOAT16, pb.DEPTH_ENCODING_UINT16_MM)
+
+
+def frame_encoding(rgb: int, depth: int, jpeg_quality: int, include_mask: bool) -> FrameEncoding:
+    """Check the requested output encodings and fill in the defaults for UNSPECIFIED/0."""
+    rgb = rgb or pb.RGB_ENCODING_RAW
+    depth = depth or pb.DEPTH_ENCODING_FLOAT32
+    if rgb not in RGB_ENCODINGS:  # proto3 keeps unknown enum numbers as plain ints
+        raise InvalidInput(f"unknown rgb_encoding {rgb}")
+    if depth not in DEPTH_ENCODINGS:
+        raise InvalidInput(f"unknown depth_encoding {depth}")
+    if not 0 <= jpeg_quality <= 100:
+        raise InvalidInput(f"jpeg_quality must be 1..100 (0 = {DEFAULT_JPEG_QUALITY}), got {jpeg_quality}")
+    return FrameEncoding(rgb, depth, jpeg_quality or DEFAULT_JPEG_QUALITY, include_mask)
+
+
+def decode_seed(request: pb.CreateSessionRequest) -> tuple[np.ndarray, np.ndarray | None]:
+    """The seed image (H, W, 3) uint8 and optional depth (H, W) float32 metres of a request."""
+    encoding = request.seed_image_encoding
+    if encoding == pb.RGB_ENCODING_RAW:
+        image = wire.raw_rgb_from_bytes(request.seed_image, request.seed_image_width, request.seed_image_height)
+    elif encoding in (pb.RGB_ENCODING_UNSPECIFIED, pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG):
+        image = decode_image(request.seed_image)
+    else:
+        raise InvalidInput(f"unknown seed_image_encoding {encoding}")
+    depth = None
+    if request.seed_depth:
+        h, w = image.shape[:2]
+        depth = wire.depth_from_bytes(request.seed_depth, request.seed_depth_encoding, w, h)
+    return image, depth
+
+
+def action_from_wire(message: pb.Action) -> CameraAction:
+    """A validated CameraAction; InvalidInput names the action's seq."""
+    try:
+        if message.pose:
+            return CameraAction(pose=wire.pose_from_wire(message.pose)).validate()
+        return CameraAction(
+            move=(message.move_right_m, message.move_up_m, message.move_forward_m),
+            turn=(message.turn_yaw_deg, message.turn_pitch_deg, message.turn_roll_deg),
+        ).validate()
+    except InvalidInput as e:
+        raise InvalidInput(f"action seq {message.seq}: {e}") from None
+
+
+def frame_to_wire(frame: Frame, encoding: FrameEncoding, seq: int, client_time_us: int) -> pb.Frame:
+    """Encode a world Frame (and its right eye) for the wire; adds the `server_encode` timing."""
+    t0 = time.perf_counter()
+    K = frame.intrinsics
+    message = pb.Frame(
+        seq=seq,
+        client_time_us=client_time_us,
+        index=frame.index,
+        pose=wire.pose_to_wire(frame.pose),
+        width=K.width,
+        height=K.height,
+        fx_px=K.fx,
+        fy_px=K.fy,
+        cx_px=K.cx,
+        cy_px=K.cy,
+        rgb_encoding=encoding.rgb,
+        rgb=_encode_rgb(frame.rgb, encoding),
+        depth_encoding=encoding.depth,
+        depth=wire.depth_to_bytes(frame.depth, encoding.depth),
+        mask=wire.mask_to_bytes(frame.mask) if encoding.include_mask else b"",
+    )
+    if frame.right is not None:
+        right = frame.right
+        message.right_pose.extend(wire.pose_to_wire(right.pose))
+        message.right_rgb = _encode_rgb(right.rgb, encoding)
+        message.right_depth = wire.depth_to_bytes(right.depth, encoding.depth)
+        if encoding.include_mask:
+            message.right_mask = wire.mask_to_bytes(right.mask)
+    message.timings_ms.update(frame.timings)
+    message.timings_ms["server_encode"] = (time.perf_counter() - t0) * 1e3
+    return message
+
+
+def _encode_rgb(rgb: np.ndarray, encoding: FrameEncoding) -> bytes:
+    if encoding.rgb == pb.RGB_ENCODING_JPEG:
+        return encode_image(rgb, "jpeg", encoding.jpeg_quality)
+    if encoding.rgb == pb.RGB_ENCODING_PNG:
+        return encode_image(rgb, "png")
+    return np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
+
+
+def session_info(entry: SessionEntry) -> pb.SessionInfo:
+    session, config = entry.session, entry.session.config
+    return pb.SessionInfo(
+        session_id=entry.id,
+        width=config.width,
+        height=config.height,
+        fov_deg=config.fov_deg,
+        stereo=config.stereo,
+        ipd_m=config.ipd_m,
+        pose=wire.pose_to_wire(session.pose),
+        steps=session.steps,
+        rgb_encoding=entry.encoding.rgb,
+        depth_encoding=entry.encoding.depth,
+        include_mask=entry.encoding.include_mask,
+    )

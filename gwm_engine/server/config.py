@@ -1,0 +1,51 @@
+"""Daemon settings, with defaults that work for one local engine on a laptop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Largest gRPC message either way. A worst-case frame is 1280x720 stereo with raw RGB8
+# (2.8 MB per eye), float32 depth (3.7 MB per eye) and the mask (0.9 MB per eye): ~15 MB.
+# Requests can be bigger: a raw seed image with float32 depth at the largest seed size, or a
+# world file holding a long exploration's point cloud. 64 MiB covers those with headroom while
+# still refusing absurd messages before they are buffered (gRPC's default is only 4 MiB).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"  # loopback only unless asked: the daemon serves local engines
+    port: int = 50051  # 0 picks a free port (printed on startup)
+    link_port: int = 50052  # the engine link (WebSocket + msgpack) and the playground, on `host`; 0 picks a free one
+    token: str | None = None  # shared secret required in metadata when set
+    max_sessions: int = 16
+    idle_timeout_s: float = 600.0  # sessions without requests or an open Play stream are closed
+    batch_wait_ms: float = 2.0  # cross-session batching wait; 0 steps every session on its own
+    max_batch: int = 8  # most sessions stepped in one batched pass
+    workers: int = 4  # threads running model and encoding work off the event loop
+    weights: str | None = None  # passed to gwm_engine.model.load_model; None = the default model
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+    # Keepalive pings find engines that vanished without closing their stream (crash, cable),
+    # so their Play streams end and their sessions can idle out.
+    keepalive_time_s: float = 20.0
+    keepalive_timeout_s: float = 10.0
+    drain_s: float = 1.0  # after SIGTERM: NOT_SERVING but still answering, so health checkers see it
+    shutdown_grace_s: float = 5.0  # then in-flight calls get this long to finish
+
+    def validate(self) -> "ServerConfig":
+        """Raise ValueError for settings the daemon cannot run with; returns self."""
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be in 0..65535, got {self.port}")
+        if not 0 <= self.link_port <= 65535:
+            raise ValueError(f"link_port must be in 0..65535, got {self.link_port}")
+        if self.token == "":
+            raise ValueError("token must not be empty (leave it unset to disable authentication)")
+        if min(self.max_sessions, self.max_batch, self.workers) < 1:
+            raise ValueError("max_sessions, max_batch and workers must be at least 1")
+        if not 0 <= self.batch_wait_ms <= 50:
+            raise ValueError(f"batch_wait_ms must be in 0..50, got {self.batch_wait_ms}")
+        if self.idle_timeout_s <= 0:
+            raise ValueError(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
+        if self.drain_s < 0 or self.shutdown_grace_s < 0:
+            raise ValueError("drain_s and shutdown_grace_s must not be negative")
+        return self

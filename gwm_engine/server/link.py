@@ -1,0 +1,312 @@
+"""The engine link: gwm.v1 over WebSocket + msgpack, served by the daemon beside gRPC.
+
+For clients that cannot speak gRPC: Godot (no HTTP/2), Unity without native plugins, browsers.
+It is a second transport over the same WorldOperations as the gRPC servicer, so both share
+the sessions, the batcher and the semantics. proto/ENGINE_LINK.md is the spec; the messages
+are in link_codec.py.
+
+One connection carries many requests at once, matched by the `id` the client chooses: each
+call and each play stream runs as its own task, so a slow create_session never holds up the
+frames of a play stream on the same connection. A bad message fails only its own request
+(or play stream); an oversized one closes only its own connection (websockets' max_size).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import grpc
+from google.protobuf.message import Message
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+import gwm_engine
+from gwm_engine.server import link_codec, web
+from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.server.config import ServerConfig
+from gwm_engine.server.link_codec import LinkError, LinkMessage
+from gwm_engine.server.operations import WorldOperations, status_of
+from gwm_engine.server.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
+
+log = logging.getLogger(__name__)
+
+# Requests in flight plus open play streams on one connection. An engine needs a handful;
+# the bound keeps one misbehaving client from piling up unbounded tasks.
+MAX_OPEN_PER_CONNECTION = 32
+
+_UNARY: dict[str, Callable[[WorldOperations, Any, float], Awaitable[Message]]] = {
+    "get_info": lambda ops, body, arrived: ops.get_info(),
+    "create_session": lambda ops, body, arrived: ops.create_session(body),
+    "step": lambda ops, body, arrived: ops.step(body, arrived),
+    "fork": lambda ops, body, arrived: ops.fork(body),
+    "save_world": lambda ops, body, arrived: ops.save_world(body),
+    "load_world": lambda ops, body, arrived: ops.load_world(body),
+    "export_geometry": lambda ops, body, arrived: ops.export_geometry(body),
+    "close_session": lambda ops, body, arrived: ops.close_session(body),
+}
+
+
+def max_link_message_bytes(config: ServerConfig) -> int:
+    """The gRPC limit plus room for the link's field names: whatever fits gRPC fits here."""
+    return config.max_message_bytes + link_codec.FRAMING_BYTES
+
+
+class LinkServer:
+    """The WebSocket server on the link port (the link on /link, the playground on /)."""
+
+    def __init__(self, config: ServerConfig, operations: WorldOperations):
+        self._config = config
+        self._operations = operations
+        self._connections: set[_Connection] = set()
+        self._server: Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        """Bind and serve; OSError if the port is taken."""
+        try:
+            self._server = await self._serve()
+        except OSError as e:
+            raise OSError(
+                f"cannot listen on port {self._config.link_port} of {self._config.host} for the engine link (--link-port): {e.strerror or e}"
+            ) from None
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self) -> Server:
+        # Its own logger, kept to warnings: websockets logs every static file it serves as a
+        # "rejected" handshake at INFO.
+        quiet = logging.getLogger(f"{__name__}.websockets")
+        quiet.setLevel(logging.WARNING)
+        return await serve(
+            self._handle,
+            self._config.host,
+            self._config.link_port,
+            process_request=lambda connection, request: web.handle_request(connection, request, self._config.host),
+            compression=None,  # frames are raw pixels and floats: deflate costs CPU and latency for little gain
+            max_size=max_link_message_bytes(self._config),
+            ping_interval=self._config.keepalive_time_s,  # finds engines that vanished, as gRPC keepalive does
+            ping_timeout=self._config.keepalive_timeout_s,
+            close_timeout=2.0,  # at shutdown, a client that does not answer the close is dropped
+            write_limit=4 * 1024 * 1024,  # a whole frame fits the write buffer, so a send rarely waits
+            logger=quiet,
+        )
+
+    async def stop(self, grace_s: float) -> None:
+        """Accept nothing new, give running requests and streams `grace_s`, then close everything."""
+        assert self._server is not None
+        self._server.close(close_connections=False)
+        for connection in self._connections:
+            connection.draining = True
+        tasks = [task for connection in self._connections for task in connection.tasks.values()]
+        if tasks and grace_s > 0:
+            await asyncio.wait(tasks, timeout=grace_s)
+        await asyncio.gather(*(c.close() for c in list(self._connections)), return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        connection = _Connection(websocket, self._operations, self._config)
+        self._connections.add(connection)
+        try:
+            await connection.serve()
+        finally:
+            self._connections.discard(connection)
+
+
+class _PlayStream:
+    """One play stream's incoming actions, as the async iterator WorldOperations.play reads."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()  # drained at once into the play mailbox
+        self.ending = False
+
+    def put(self, action: pb.Action) -> None:
+        self._queue.put_nowait(action)
+
+    def end(self) -> None:
+        """The client's play_end: answer what is pending, then finish."""
+        self.ending = True
+        self._queue.put_nowait(self._END)
+
+    def fail(self, error: Exception) -> None:
+        """A message of this stream could not be read: end the stream with that error."""
+        self._queue.put_nowait(error)
+
+    def __aiter__(self) -> "_PlayStream":
+        return self
+
+    async def __anext__(self) -> pb.Action:
+        item = await self._queue.get()
+        if item is self._END:
+            raise StopAsyncIteration
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+class _Connection:
+    def __init__(self, websocket: ServerConnection, operations: WorldOperations, config: ServerConfig):
+        self._ws = websocket
+        self._operations = operations
+        self._token = config.token
+        self._max_bytes = max_link_message_bytes(config)
+        self._greeted = False
+        self.draining = False
+        self.tasks: dict[int, asyncio.Task] = {}  # by id: calls in flight and play streams
+        self._streams: dict[int, _PlayStream] = {}
+        query = parse_qs(urlsplit(websocket.request.path).query) if websocket.request else {}
+        self._query_token = query.get("token", [None])[0]
+
+    async def serve(self) -> None:
+        try:
+            async for data in self._ws:
+                await self._receive(data, time.perf_counter())
+        except ConnectionClosed:  # closed without a close frame, or by max_size (close code 1009)
+            pass
+        finally:
+            tasks = list(self.tasks.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self._ws.close(1001, "the server is shutting down")
+
+    async def _receive(self, data: bytes | str, arrived: float) -> None:
+        if isinstance(data, str):
+            await self._send_error(
+                link_codec.UNREADABLE_ID,
+                LinkError(grpc.StatusCode.INVALID_ARGUMENT, "the engine link takes binary (msgpack) messages, got text"),
+            )
+            return
+        try:
+            message = link_codec.decode(data)
+        except LinkError as e:
+            stream = self._streams.get(e.id)
+            if stream is not None and e.id != link_codec.UNREADABLE_ID:
+                stream.fail(e)  # like a bad action: it ends the stream with this error
+            else:
+                await self._send_error(e.id, e)
+            return
+        try:
+            self._check_may_call(message)
+            if message.type == "hello":
+                await self._send(message.id, "hello", self._hello(message.body))
+            elif message.type == "play":
+                self._play(message)
+            elif message.type == "play_end":
+                self._play_end(message.id)
+            else:
+                self._start(message.id, self._call(message, arrived))
+        except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            await self._send_error(message.id, e)
+
+    def _check_may_call(self, message: LinkMessage) -> None:
+        if message.id == link_codec.UNREADABLE_ID:
+            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"id {link_codec.UNREADABLE_ID} is reserved; use ids from 1")
+        if message.type == "hello":
+            return
+        if not self._greeted:
+            if self._token:
+                raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "send hello with the token first")
+            raise LinkError(grpc.StatusCode.FAILED_PRECONDITION, "send hello (the protocol version handshake) first")
+        if self.draining and message.id not in self._streams:
+            raise LinkError(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+
+    def _hello(self, body: dict) -> dict:
+        if self._token:
+            given = body["token"] or self._query_token
+            if not given:
+                raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "missing token: send it as hello's 'token' or the link URL's ?token=")
+            # Constant-time comparison, as for gRPC: the reply time must not leak how much matched.
+            if not hmac.compare_digest(given.encode(), self._token.encode()):
+                raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "wrong token")
+        check_protocol_version(body["protocol_version"])
+        self._greeted = True
+        return {
+            "protocol_version": PROTOCOL_VERSION,
+            "supported_protocol_versions": list(SUPPORTED_VERSIONS),
+            "server_version": gwm_engine.__version__,
+            "max_message_bytes": self._max_bytes,
+        }
+
+    def _start(self, message_id: int, work: Awaitable[None]) -> None:
+        running = self.tasks.get(message_id)
+        if running is not None and not running.done():  # a done one has sent its reply: the id is free
+            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"id {message_id} is in use by a call in flight or an open play stream")
+        if sum(not task.done() for task in self.tasks.values()) >= MAX_OPEN_PER_CONNECTION:
+            raise LinkError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"at most {MAX_OPEN_PER_CONNECTION} calls and play streams may be open on one connection",
+            )
+        task = asyncio.create_task(work)
+        self.tasks[message_id] = task
+        task.add_done_callback(lambda done: self.tasks.get(message_id) is done and self.tasks.pop(message_id))
+
+    async def _call(self, message: LinkMessage, arrived: float) -> None:
+        try:
+            reply = await _UNARY[message.type](self._operations, message.body, arrived)
+            await self._send(message.id, message.type, reply)
+        except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            await self._send_error(message.id, e)
+
+    def _play(self, message: LinkMessage) -> None:
+        stream = self._streams.get(message.id)
+        if stream is None:
+            stream = _PlayStream()
+            self._start(message.id, self._run_stream(message.id, stream))
+            self._streams[message.id] = stream
+        elif stream.ending:
+            raise LinkError(grpc.StatusCode.FAILED_PRECONDITION, f"play stream {message.id} is ending (play_end was sent); use a new id")
+        stream.put(message.body)
+
+    def _play_end(self, message_id: int) -> None:
+        stream = self._streams.get(message_id)
+        if stream is None or stream.ending:
+            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"no open play stream has id {message_id} (or play_end was sent already)")
+        stream.end()
+
+    async def _run_stream(self, stream_id: int, stream: _PlayStream) -> None:
+        async def send(frame: pb.Frame) -> None:
+            await self._send(stream_id, "play", frame)
+
+        try:
+            await self._operations.play(stream, send)
+            await self._send(stream_id, "play_end", {})
+        except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            await self._send_error(stream_id, e)
+        finally:
+            self._streams.pop(stream_id, None)
+
+    async def _send(self, message_id: int, message_type: str, body: Message | dict) -> None:
+        """Send a reply; one over the size limit raises RESOURCE_EXHAUSTED (the caller's error reply)."""
+        data = link_codec.encode(message_type, message_id, body)
+        if len(data) > self._max_bytes:
+            raise LinkError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"the {message_type} reply is {len(data)} bytes, over the link's limit of {self._max_bytes}",
+            )
+        await self._send_bytes(data)
+
+    async def _send_error(self, message_id: int, error: Exception) -> None:
+        if isinstance(error, LinkError):
+            code = error.code
+        else:
+            code = status_of(error)
+        if code is None:
+            log.error("engine link call %d failed", message_id, exc_info=error)
+            code, text = grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"
+        else:
+            text = str(error)
+        await self._send_bytes(link_codec.error_message(message_id, code, text))
+
+    async def _send_bytes(self, data: bytes) -> None:
+        try:
+            await self._ws.send(data)
+        except ConnectionClosed:  # the client went away; serve() cancels its remaining work
+            pass

@@ -1,0 +1,205 @@
+"""What every gwm.v1 call does, independent of the transport that carried it.
+
+The gRPC servicer (service.py) and the engine link (link.py) both call these operations, so
+the two transports share one set of sessions, one batcher and one set of semantics: the same
+validation, the same latest-action-wins Play, the same frames. Operations take and return
+gwm.v1 messages and raise the engine's exceptions; each transport turns those into its own
+error replies with `status_of`.
+
+Operations run on the event loop and only orchestrate; decoding, model work and encoding run
+on the worker threads so the loop keeps answering health checks and other clients meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from concurrent.futures import Executor
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
+
+import grpc
+
+import gwm_engine
+from gwm_engine.errors import InvalidInput
+from gwm_engine.geometry import CameraAction
+from gwm_engine.geometry.actions import MAX_MOVE_M, MAX_TURN_DEG
+from gwm_engine.model import WorldModel
+from gwm_engine.server import codec
+from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.server.batcher import StepBatcher
+from gwm_engine.server.config import ServerConfig
+from gwm_engine.server.play import ActionMailbox
+from gwm_engine.server.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
+from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
+from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, Frame, SessionConfig, WorldSession
+
+T = TypeVar("T")
+
+# The world and the default model run on CPU torch; other runtimes come with gwm_engine.runtime.
+BACKENDS = ("torch-cpu",)
+
+_STATUS = {
+    InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    SessionNotFound: grpc.StatusCode.NOT_FOUND,
+    ProtocolMismatch: grpc.StatusCode.FAILED_PRECONDITION,
+    TooManySessions: grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+
+
+def status_of(error: Exception) -> grpc.StatusCode | None:
+    """The status code an engine exception is reported with; None for a bug (INTERNAL)."""
+    for kind, code in _STATUS.items():
+        if isinstance(error, kind):
+            return code
+    return None
+
+
+class WorldOperations:
+    def __init__(self, config: ServerConfig, model: WorldModel, manager: SessionManager, batcher: StepBatcher, executor: Executor):
+        self._config = config
+        self._model = model
+        self._manager = manager
+        self._batcher = batcher
+        self._executor = executor
+
+    async def _off_loop(self, fn: Callable[..., T], *args) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def get_info(self) -> pb.GetInfoResponse:
+        return pb.GetInfoResponse(
+            model_name=self._model.name,
+            model_version=self._model.version,
+            server_version=gwm_engine.__version__,
+            protocol_version=PROTOCOL_VERSION,
+            supported_protocol_versions=SUPPORTED_VERSIONS,
+            min_side_px=MIN_SIDE,
+            max_side_px=MAX_SIDE,
+            max_pixels=MAX_PIXELS,
+            rgb_encodings=codec.RGB_ENCODINGS,
+            depth_encodings=codec.DEPTH_ENCODINGS,
+            backends=BACKENDS,
+            max_sessions=self._config.max_sessions,
+            open_sessions=len(self._manager),
+            idle_timeout_s=self._config.idle_timeout_s,
+            max_message_bytes=self._config.max_message_bytes,
+            max_move_m=MAX_MOVE_M,
+            max_turn_deg=MAX_TURN_DEG,
+            batch_wait_ms=self._config.batch_wait_ms,
+        )
+
+    async def create_session(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
+        check_protocol_version(request.protocol_version)
+        encoding = codec.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        # Cheap checks first: a 100000x100000 request is refused before any image is decoded.
+        config = SessionConfig(
+            width=request.width, height=request.height, fov_deg=request.fov_deg, stereo=request.stereo, ipd_m=request.ipd_m
+        ).validate()
+        with self._manager.reserve():
+            session = await self._off_loop(self._create_session, request, config)
+            entry = self._manager.add(session, encoding)
+        try:
+            first = await self._produce(entry.id, CameraAction(), 0, 0, time.perf_counter())
+        except BaseException:
+            with contextlib.suppress(SessionNotFound):  # keep the original error
+                self._manager.close(entry.id)
+            raise
+        return pb.CreateSessionResponse(session=codec.session_info(entry), first_frame=first)
+
+    def _create_session(self, request: pb.CreateSessionRequest, config: SessionConfig) -> WorldSession:
+        image, depth = codec.decode_seed(request)
+        return WorldSession.create(image, depth, config, self._model)
+
+    async def step(self, request: pb.Action, arrived: float) -> pb.Frame:
+        """`arrived`: time.perf_counter() when the request arrived (the start of server_total)."""
+        action = codec.action_from_wire(request)
+        return await self._produce(request.session_id, action, request.seq, request.client_time_us, arrived)
+
+    async def play(self, requests: AsyncIterator[pb.Action], send: Callable[[pb.Frame], Awaitable[None]]) -> None:
+        """Interactive play until `requests` ends: latest action wins (see play.py).
+
+        The next frame is produced only after `send` returned, so a client (or network) slower
+        than the world gets fewer frames, each answering every action so far, never a queue.
+        """
+        requests = requests.__aiter__()
+        try:
+            first = await requests.__anext__()
+        except StopAsyncIteration:
+            return
+        entry = self._manager.get(first.session_id)
+        mailbox = ActionMailbox()
+        reader = asyncio.create_task(self._read_actions(first, requests, entry.id, mailbox))
+        try:
+            with self._manager.streaming(entry):
+                while (pending := await mailbox.take()) is not None:
+                    frame = await self._produce(entry.id, pending.action, pending.seq, pending.client_time_us, pending.arrived)
+                    await send(frame)
+        finally:
+            reader.cancel()
+
+    @staticmethod
+    async def _read_actions(first: pb.Action, requests: AsyncIterator[pb.Action], session_id: str, mailbox: ActionMailbox) -> None:
+        """Feed a Play stream's actions into its mailbox; a bad one ends the stream."""
+        message = first
+        try:
+            while True:
+                if message.session_id not in ("", session_id):
+                    raise InvalidInput(f"action seq {message.seq}: a Play stream serves one session; got another session_id")
+                mailbox.put(codec.action_from_wire(message), message.seq, message.client_time_us)
+                try:
+                    message = await requests.__anext__()
+                except StopAsyncIteration:
+                    break
+        except Exception as e:  # noqa: BLE001 - handed to the producer, which raises it to the transport
+            mailbox.finish(e)
+        else:
+            mailbox.finish()
+
+    async def _produce(self, session_id: str, action: CameraAction, seq: int, client_time_us: int, arrived: float) -> pb.Frame:
+        """Step a session (batched with other sessions) and encode the frame, with server timings."""
+
+        async def step(entry: SessionEntry) -> tuple[SessionEntry, Frame, float]:
+            started = time.perf_counter()
+            return entry, await self._batcher.step(entry.session, action), started
+
+        entry, frame, started = await self._manager.run(session_id, step)
+        stepped = time.perf_counter()
+        message = await self._off_loop(codec.frame_to_wire, frame, entry.encoding, seq, client_time_us)
+        message.timings_ms["server_wait"] = (started - arrived) * 1e3
+        message.timings_ms["server_step"] = (stepped - started) * 1e3
+        message.timings_ms["server_total"] = (time.perf_counter() - arrived) * 1e3
+        return message
+
+    async def fork(self, request: pb.ForkRequest) -> pb.ForkResponse:
+        async def fork(entry: SessionEntry) -> tuple[WorldSession, SessionEntry]:
+            return await self._off_loop(entry.session.fork), entry
+
+        with self._manager.reserve():
+            session, parent = await self._manager.run(request.session_id, fork)
+            child = self._manager.add(session, parent.encoding)
+        return pb.ForkResponse(session=codec.session_info(child))
+
+    async def save_world(self, request: pb.SaveWorldRequest) -> pb.SaveWorldResponse:
+        async def save(entry: SessionEntry) -> bytes:
+            return await self._off_loop(entry.session.save)
+
+        return pb.SaveWorldResponse(world=await self._manager.run(request.session_id, save))
+
+    async def load_world(self, request: pb.LoadWorldRequest) -> pb.LoadWorldResponse:
+        check_protocol_version(request.protocol_version)
+        encoding = codec.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        with self._manager.reserve():
+            session = await self._off_loop(WorldSession.load, request.world, self._model)
+            entry = self._manager.add(session, encoding)
+        return pb.LoadWorldResponse(session=codec.session_info(entry))
+
+    async def export_geometry(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
+        async def export(entry: SessionEntry) -> pb.ExportGeometryResponse:
+            ply = await self._off_loop(entry.session.export_ply)
+            return pb.ExportGeometryResponse(ply=ply, point_count=len(entry.session.cache))
+
+        return await self._manager.run(request.session_id, export)
+
+    async def close_session(self, request: pb.CloseSessionRequest) -> pb.CloseSessionResponse:
+        self._manager.close(request.session_id)
+        return pb.CloseSessionResponse()
