@@ -79,21 +79,18 @@ def splat(
     index = torch.where(covered, zbuf.bitwise_and(0xFFFFFFFF), -1)
     _close_pinholes(index, covered, d, H, W)
     safe = index.clamp_min(0)
-    front = d.index_select(0, safe).mul_(covered)  # (H*W,) depth of the nearest surface
+    front = d.index_select(0, safe).mul_(covered)  # (H*W,) depth of the nearest point, exact
     nearest_rgb = rgb.index_select(0, safe).float()  # (H*W, 3) 0..255
-    out = _bilinear(cam, d, inv_d, visible, rgb, front, nearest_rgb, K)  # (H*W, 4): rgb 0..1, depth
-    out = out * covered[:, None]
-    return SplatImage(
-        out[:, :3].T.reshape(3, H, W).contiguous(), out[:, 3].reshape(1, H, W).contiguous(), covered.reshape(1, H, W), index
-    )
+    out_rgb = _bilinear(cam, inv_d, visible, d, rgb, front, nearest_rgb, K).mul_(covered[:, None] / 255)
+    return SplatImage(out_rgb.T.reshape(3, H, W).contiguous(), front.reshape(1, H, W), covered.reshape(1, H, W), index)
 
 
-def _bilinear(cam, d, inv_d, visible, rgb, front, nearest_rgb, K: Intrinsics) -> torch.Tensor:
-    """Resample the front surface with tent weights instead of taking the nearest point.
+def _bilinear(cam, inv_d, visible, d, rgb, front, nearest_rgb, K: Intrinsics) -> torch.Tensor:
+    """Resample the front surface's colour with tent weights instead of taking the nearest point.
 
     Every visible point within SURFACE_TOLERANCE of the front depth at a pixel adds its colour
-    and depth to the 4 pixel centres around its exact projection, weighted bilinearly. Pixels
-    that get no weight (footprint or pin-hole pixels) keep the nearest point's values.
+    to the 4 pixel centres around its exact projection, weighted bilinearly. Pixels that get no
+    weight (footprint or pin-hole pixels) keep the nearest point's colour. Returns (H*W, 3) 0..255.
     """
     H, W = K.height, K.width
     sel = visible.nonzero().squeeze(1)
@@ -103,27 +100,21 @@ def _bilinear(cam, d, inv_d, visible, rgb, front, nearest_rgb, K: Intrinsics) ->
     x0, y0 = x.floor(), y.floor()
     fx, fy = x - x0, y - y0
     x0, y0 = x0.long(), y0.long()
-    ds = d.index_select(0, sel)
-    vals = torch.cat([rgb.index_select(0, sel).float(), ds[:, None]], dim=1)  # (M, 4)
-    pix_all, w_all = [], []
+    limit = d.index_select(0, sel).div_(SURFACE_TOLERANCE)
+    vals = torch.cat([rgb.index_select(0, sel).float(), torch.ones(len(sel), 1)], dim=1)  # (M, 4)
+    # One flat scatter_add over (pixel, channel) slots: much faster on CPU than a 2-D index_add.
+    channel = torch.arange(4)
+    slots, contrib = [], []
     for ox, oy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
         px, py = x0 + ox, y0 + oy
         inside = (px >= 0) & (px < W) & (py >= 0) & (py < H)
         pix = torch.where(inside, py * W + px, 0)
-        on_surface = inside & (ds <= front.index_select(0, pix) * SURFACE_TOLERANCE)
-        pix_all.append(pix)
-        w_all.append(w * on_surface)
-    pix = torch.cat(pix_all)
-    w = torch.cat(w_all)
-    acc = torch.zeros(H * W, 5)
-    acc.index_add_(0, pix, torch.cat([vals.repeat(4, 1) * w[:, None], w[:, None]], dim=1))
-    weight = acc[:, 4:]
-    has = weight > 1e-3
-    blended = acc[:, :4] / weight.clamp_min(1e-3)
-    nearest = torch.cat([nearest_rgb, front[:, None]], dim=1)
-    out = torch.where(has, blended, nearest)
-    out[:, :3] *= 1 / 255
-    return out
+        on_surface = inside & (front.index_select(0, pix) >= limit)
+        slots.append((pix[:, None] * 4 + channel).view(-1))
+        contrib.append((vals * (w * on_surface)[:, None]).view(-1))
+    acc = torch.zeros(H * W * 4).scatter_add_(0, torch.cat(slots), torch.cat(contrib)).view(H * W, 4)
+    weight = acc[:, 3:]
+    return torch.where(weight > 1e-3, acc[:, :3] / weight.clamp_min(1e-3), nearest_rgb)
 
 
 def _close_pinholes(index: torch.Tensor, covered: torch.Tensor, d: torch.Tensor, H: int, W: int) -> None:
