@@ -22,8 +22,6 @@ NEAR_M = 0.05
 FOOTPRINT_PENALTY = 1.01
 # A surfel wider than this many pixels (radius) gets the 3x3 footprint.
 FOOTPRINT_MIN_RADIUS_PX = 0.75
-# Points this close behind the front surface (relative depth) belong to it and are blended.
-SURFACE_TOLERANCE = 1.03
 _EMPTY = torch.iinfo(torch.int64).max
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
 
@@ -79,42 +77,9 @@ def splat(
     index = torch.where(covered, zbuf.bitwise_and(0xFFFFFFFF), -1)
     _close_pinholes(index, covered, d, H, W)
     safe = index.clamp_min(0)
-    front = d.index_select(0, safe).mul_(covered)  # (H*W,) depth of the nearest point, exact
-    nearest_rgb = rgb.index_select(0, safe).float()  # (H*W, 3) 0..255
-    out_rgb = _bilinear(cam, inv_d, visible, d, rgb, front, nearest_rgb, K).mul_(covered[:, None] / 255)
-    return SplatImage(out_rgb.T.reshape(3, H, W).contiguous(), front.reshape(1, H, W), covered.reshape(1, H, W), index)
-
-
-def _bilinear(cam, inv_d, visible, d, rgb, front, nearest_rgb, K: Intrinsics) -> torch.Tensor:
-    """Resample the front surface's colour with tent weights instead of taking the nearest point.
-
-    Every visible point within SURFACE_TOLERANCE of the front depth at a pixel adds its colour
-    to the 4 pixel centres around its exact projection, weighted bilinearly. Pixels that get no
-    weight (footprint or pin-hole pixels) keep the nearest point's colour. Returns (H*W, 3) 0..255.
-    """
-    H, W = K.height, K.width
-    sel = visible.nonzero().squeeze(1)
-    inv = inv_d.index_select(0, sel)
-    x = cam[0].index_select(0, sel).mul_(inv).mul_(K.fx).add_(K.cx - 0.5)  # pixel-centre grid coords
-    y = cam[1].index_select(0, sel).mul_(inv).mul_(-K.fy).add_(K.cy - 0.5)
-    x0, y0 = x.floor(), y.floor()
-    fx, fy = x - x0, y - y0
-    x0, y0 = x0.long(), y0.long()
-    limit = d.index_select(0, sel).div_(SURFACE_TOLERANCE)
-    vals = torch.cat([rgb.index_select(0, sel).float(), torch.ones(len(sel), 1)], dim=1)  # (M, 4)
-    # One flat scatter_add over (pixel, channel) slots: much faster on CPU than a 2-D index_add.
-    channel = torch.arange(4)
-    slots, contrib = [], []
-    for ox, oy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        px, py = x0 + ox, y0 + oy
-        inside = (px >= 0) & (px < W) & (py >= 0) & (py < H)
-        pix = torch.where(inside, py * W + px, 0)
-        on_surface = inside & (front.index_select(0, pix) >= limit)
-        slots.append((pix[:, None] * 4 + channel).view(-1))
-        contrib.append((vals * (w * on_surface)[:, None]).view(-1))
-    acc = torch.zeros(H * W * 4).scatter_add_(0, torch.cat(slots), torch.cat(contrib)).view(H * W, 4)
-    weight = acc[:, 3:]
-    return torch.where(weight > 1e-3, acc[:, :3] / weight.clamp_min(1e-3), nearest_rgb)
+    out_rgb = rgb.index_select(0, safe).T.float().mul_(1 / 255).mul_(covered)
+    out_depth = d.index_select(0, safe).mul_(covered)
+    return SplatImage(out_rgb.reshape(3, H, W), out_depth.reshape(1, H, W), covered.reshape(1, H, W), index)
 
 
 def _close_pinholes(index: torch.Tensor, covered: torch.Tensor, d: torch.Tensor, H: int, W: int) -> None:
