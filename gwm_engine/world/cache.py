@@ -98,7 +98,8 @@ class WorldCache:
         """Splat at `pose` and mark the winning points as seen at `step`."""
         n = self.n
         vis = self._visible_blocks(pose, K)
-        if bool(vis.all()):
+        # Gathering the visible blocks costs a copy: only worth it when it drops most points.
+        if int(vis.sum()) * BLOCK > n // 2:
             img = splat(self.xyz[:, :n], self.rgb[:n], self.radius[:n], pose, K)
             winners = img.index[img.mask.view(-1)]
         else:
