@@ -20,7 +20,10 @@ class ServerConfig:
     token: str | None = None  # shared secret required in metadata when set
     max_sessions: int = 16
     idle_timeout_s: float = 600.0  # sessions without requests or an open Play stream are closed
-    batch_wait_ms: float = 2.0  # cross-session batching wait; 0 steps every session on its own
+    # Cross-session batching wait; 0 steps every session on its own. Off by default: with the
+    # classical model there is no network to batch and waiting cost 14-27 % of throughput
+    # (benchmarks/RESULTS.md); turn it on for learned models.
+    batch_wait_ms: float = 0.0
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop
     weights: str | None = None  # passed to gwm_engine.model.load_model; None = the default model

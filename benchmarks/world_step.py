@@ -1,0 +1,97 @@
+"""Per-frame time of a world step (render + classical completion + fusion), and how time and
+memory grow over a 2-minute walk (2,880 steps at 24 fps).
+
+    python benchmarks/world_step.py [--walk-steps 2880] [--threads 2]
+
+Baseline in the same run: the same splat without block frustum culling (every cached point
+projected each frame), the straightforward way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import time
+
+import numpy as np
+import torch
+
+from gwm_engine.geometry import CameraAction, Intrinsics
+from gwm_engine.model import load_model
+from gwm_engine.scenes import make_scene
+from gwm_engine.world import SessionConfig, WorldSession
+from gwm_engine.world.splat import splat
+
+SIZES = [(256, 256), (640, 360), (1280, 720)]
+
+
+def walk_action(i: int) -> CameraAction:
+    """Forward with a sway, a 90-degree turn every 200 steps: keeps revealing new territory."""
+    if i % 200 >= 190:
+        return CameraAction(turn=(9.0, 0.0, 0.0))
+    return CameraAction(move=(0.0, 0.0, 0.03), turn=(1.2 * math.sin(i / 15), 0.0, 0.0))
+
+
+def seeded_session(w: int, h: int) -> WorldSession:
+    scene = make_scene("street", seed=1)
+    rgb, depth = scene.render(scene.spawn_pose(), Intrinsics.from_fov(w, h, 60.0))
+    rgb8 = (np.asarray(rgb) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    return WorldSession.create(rgb8, np.asarray(depth), SessionConfig(w, h), load_model())
+
+
+def per_size(steps: int) -> None:
+    print(f"| size | render ms | complete ms | fuse ms | step ms (p50) | p90 | naive splat ms | culled/naive |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w, h in SIZES:
+        s = seeded_session(w, h)
+        rows, naive = [], []
+        for i in range(steps):
+            f = s.step(walk_action(i))
+            rows.append(f.timings)
+            if i % 4 == 0:  # the baseline: project every cached point, no culling
+                c = s.cache
+                t = time.perf_counter()
+                splat(c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], torch.from_numpy(s.pose).float(), s.intrinsics)
+                naive.append((time.perf_counter() - t) * 1e3)
+        rows = rows[steps // 5 :]  # skip warm-up
+        med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+        p90 = float(np.percentile([r["total"] for r in rows], 90))
+        nv = float(np.median(naive))
+        print(
+            f"| {w}x{h} | {med['render']:.1f} | {med['complete']:.1f} | {med['fuse']:.1f} | {med['total']:.1f} | "
+            f"{p90:.1f} | {nv:.1f} | {med['render'] / nv:.2f} |"
+        )
+
+
+def long_walk(w: int, h: int, steps: int) -> None:
+    s = seeded_session(w, h)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    totals, points = [], []
+    for i in range(steps):
+        totals.append(s.step(walk_action(i)).timings["total"])
+        points.append(len(s.cache))
+    k = max(1, steps // 10)
+    first, last = float(np.mean(totals[:k])), float(np.mean(totals[-k:]))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"| {w}x{h} | {steps} | {first:.1f} | {last:.1f} | {last / first:.2f} | {points[k]} -> {points[-1]} | "
+          f"{s.cache.nbytes / 2**20:.0f} | {len(s.save()) / 2**20:.0f} | {rss - rss0:.0f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=120, help="steps per size for the per-frame table")
+    ap.add_argument("--walk-steps", type=int, default=2880)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads\n")
+    per_size(args.steps)
+    print(f"\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB | process RSS growth MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for w, h in [(256, 256), (640, 360)]:
+        long_walk(w, h, args.walk_steps)
+
+
+if __name__ == "__main__":
+    main()
