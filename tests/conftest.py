@@ -1,6 +1,12 @@
+import io
+from typing import Iterator
+
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+
+from gwm_engine.client import LocalDaemon, WorldClient
 
 torch.set_num_threads(2)
 
@@ -20,3 +26,24 @@ def noise_image() -> np.ndarray:
     base = np.stack([np.sin(x * 1.3 + y), np.cos(y * 0.7 - x * 0.4), np.sin(x * y * 0.2)], axis=-1)
     img = 127 + 90 * base + rng.normal(0, 15, (240, 320, 3))
     return img.clip(0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def daemon() -> Iterator[LocalDaemon]:
+    """The real daemon, started as a subprocess (`gwm-engine serve` on free loopback ports)."""
+    d = LocalDaemon()
+    yield d
+    assert d.stop() == 0
+
+
+@pytest.fixture
+def client(daemon: LocalDaemon) -> Iterator[WorldClient]:
+    with WorldClient(daemon.address) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def seed_png(noise_image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(noise_image).save(buf, format="PNG")
+    return buf.getvalue()

@@ -1,37 +1,14 @@
-"""The real daemon, started as a subprocess (`python -m gwm_engine.cli serve --port 0`)."""
+"""Server test helpers; the daemon, client and seed fixtures are in tests/conftest.py."""
 
-import io
 import queue
 import threading
 from typing import Iterable, Iterator
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from gwm_engine.client import CameraAction, LocalDaemon, WorldClient
 
 SIZE = 64  # small frames keep the whole server suite fast on 2 cores
-
-
-@pytest.fixture(scope="session")
-def daemon() -> Iterator[LocalDaemon]:
-    d = LocalDaemon()
-    yield d
-    assert d.stop() == 0
-
-
-@pytest.fixture
-def client(daemon: LocalDaemon) -> Iterator[WorldClient]:
-    with WorldClient(daemon.address) as c:
-        yield c
-
-
-@pytest.fixture(scope="session")
-def seed_png(noise_image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(noise_image).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _lockstep(actions: Iterable[CameraAction], answered: "queue.Queue[int]") -> Iterator[CameraAction]:
@@ -39,13 +16,11 @@ def _lockstep(actions: Iterable[CameraAction], answered: "queue.Queue[int]") -> 
         yield action
         answered.get(timeout=60)
 
-
 @pytest.fixture
 def lockstep():
     """lockstep(actions, answered): yield each action only after the frame answering the
     previous one was put on `answered`, so nothing is coalesced: one frame per action."""
     return _lockstep
-
 
 class Bystander:
     """Another client streaming frames on its own session in a background thread."""
@@ -85,7 +60,6 @@ class Bystander:
         self._thread.join(30)
         self._session.close()
         self._client.close()
-
 
 @pytest.fixture(scope="module")
 def bystander(daemon: LocalDaemon, seed_png: bytes) -> Iterator[Bystander]:
