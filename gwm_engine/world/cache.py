@@ -107,8 +107,9 @@ class WorldCache:
             ids = (blocks[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
             ids = ids[ids < n]
             img = splat(self.xyz.index_select(1, ids), self.rgb.index_select(0, ids), self.radius.index_select(0, ids), pose, K)
-            winners = ids.index_select(0, img.index[img.mask.view(-1)])
-            img.index = torch.where(img.index >= 0, ids.index_select(0, img.index.clamp_min(0)), -1)
+            hit = img.mask.view(-1)
+            winners = ids.index_select(0, img.index[hit])
+            img.index[hit] = winners  # subset indices -> cache indices
         self.last_seen.index_fill_(0, winners, step)
         return img
 

@@ -43,6 +43,8 @@ def splat(
 ) -> SplatImage:
     H, W = K.height, K.width
     n = xyz.shape[1]
+    if n == 0:  # nothing cached in view: every pixel is a hole
+        return SplatImage(torch.zeros(3, H, W), torch.zeros(1, H, W), torch.zeros(1, H, W, dtype=torch.bool), torch.full((H * W,), -1))
     cam_from_world = torch.linalg.inv(pose.double()).float()
     cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], xyz)  # (3, N)
     d = -cam[2]

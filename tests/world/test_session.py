@@ -130,3 +130,11 @@ def test_truncated_world_file_raises(session, model):
     with pytest.raises(InvalidInput):
         WorldSession.load(data[: len(data) // 2], model)
     assert unpack_world(data)["xyz"].shape[1] == 3
+
+
+def test_facing_only_unseen_space_is_all_generated(session):
+    """No cached point in view (the culled splat gets none): a full hole, not an error."""
+    f = session.step(CameraAction(turn=(180, 0, 0)))
+    assert not f.mask.any() and np.all(f.depth > 0)
+    back = session.step(CameraAction(turn=(180, 0, 0)))
+    assert back.mask.mean() > 0.9
