@@ -2,12 +2,12 @@
 only its own connection) while the daemon keeps serving other clients, gRPC and link alike.
 All loops are bounded and seeded."""
 
-import threading
 from typing import Iterator
 
 import msgpack
 import numpy as np
 import pytest
+from streaming import StreamingClient
 from websockets.exceptions import ConnectionClosed
 
 from gwm_engine.server import link_codec
@@ -17,8 +17,10 @@ from gwm_engine.server.protocol import PROTOCOL_VERSION
 SIZE = 64
 
 
-class LinkBystander:
-    """Another engine-link client walking its own session in lockstep in a background thread."""
+class LinkBystander(StreamingClient):
+    """An engine-link client turning slowly on its own session."""
+
+    name = "the link bystander"
 
     def __init__(self, url: str, seed: bytes):
         self._link = LinkClient(url)
@@ -26,35 +28,12 @@ class LinkBystander:
             "create_session", protocol_version=PROTOCOL_VERSION, seed_image=seed, width=SIZE, height=SIZE, fov_deg=60.0
         )
         self._session_id = created.session.session_id
-        self._stop = threading.Event()
-        self.frames = 0
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._start()
 
-    def _actions(self) -> Iterator[dict]:
-        while not self._stop.wait(0.02):
-            yield {"turn_yaw_deg": 0.5}
+    def _play(self):
+        return self._link.play(self._session_id, ({"turn_yaw_deg": 0.5} for _ in self._ticks()))
 
-    def _run(self) -> None:
-        try:
-            for _ in self._link.play(self._session_id, self._actions()):
-                self.frames += 1
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            self.error = e
-
-    def wait_for_frames(self, more: int = 3, timeout_s: float = 30.0) -> None:
-        target = self.frames + more
-        for _ in range(int(timeout_s / 0.05)):
-            assert self.error is None, f"the link bystander failed: {self.error!r}"
-            if self.frames >= target:
-                return
-            self._stop.wait(0.05)
-        raise AssertionError(f"the link bystander got no frames for {timeout_s} s")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
+    def _end(self) -> None:
         self._link.call("close_session", session_id=self._session_id)
         self._link.close()
 
