@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from gwm_engine.geometry import CameraAction, Intrinsics
+from gwm_engine.media import to_rgb8
 from gwm_engine.model import load_model
 from gwm_engine.scenes import make_scene
 from gwm_engine.world import SessionConfig, WorldSession
@@ -36,8 +37,7 @@ def walk_action(i: int) -> CameraAction:
 def seeded_session(w: int, h: int) -> WorldSession:
     scene = make_scene("street", seed=1)
     rgb, depth = scene.render(scene.spawn_pose(), Intrinsics.from_fov(w, h, 60.0))
-    rgb8 = (np.asarray(rgb) * 255 + 0.5).clip(0, 255).astype(np.uint8)
-    return WorldSession.create(rgb8, np.asarray(depth), SessionConfig(w, h), load_model())
+    return WorldSession.create(to_rgb8(rgb), np.asarray(depth), SessionConfig(w, h), load_model())
 
 
 def per_size(steps: int) -> None:
@@ -52,7 +52,8 @@ def per_size(steps: int) -> None:
             if i % 4 == 0:  # the baseline: project every cached point, no culling
                 c = s.cache
                 t = time.perf_counter()
-                splat(c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], torch.from_numpy(s.pose).float(), s.intrinsics)
+                cam_from_world = torch.from_numpy(np.linalg.inv(s.pose)).float()
+                splat(c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], cam_from_world, s.intrinsics)
                 naive.append((time.perf_counter() - t) * 1e3)
         rows = rows[steps // 5 :]  # skip warm-up
         med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}

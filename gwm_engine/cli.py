@@ -84,7 +84,7 @@ def cmd_scene(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from gwm_engine.geometry import Intrinsics
-    from gwm_engine.media import colorize_depth
+    from gwm_engine.media import colorize_depth, to_rgb8
     from gwm_engine.scenes import FAMILIES, make_scene
 
     if args.family not in FAMILIES:
@@ -92,7 +92,7 @@ def cmd_scene(args: argparse.Namespace) -> int:
     w, h = args.size
     scene = make_scene(args.family, seed=args.seed)
     rgb, depth = scene.render(scene.spawn_pose(), Intrinsics.from_fov(w, h, args.fov))
-    rgb8 = (np.asarray(rgb) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    rgb8 = to_rgb8(rgb)
     depth = np.asarray(depth, dtype=np.float32)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,11 @@ def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
+def to_rgb8(rgb) -> np.ndarray:
+    """Float RGB in [0, 1] (numpy or torch, e.g. a rendered frame) -> uint8, rounded."""
+    return (np.asarray(rgb, dtype=np.float32) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+
+
 def load_depth(path: str | Path) -> np.ndarray:
     """Metric z-depth from `.npy` (float metres) or a 16-bit PNG (millimetres) -> (H, W) float32."""
     path = Path(path)

@@ -74,12 +74,11 @@ class WorldCache:
         self.block_lo[b0:b1] = blocks.amin(dim=2).T
         self.block_hi[b0:b1] = blocks.amax(dim=2).T
 
-    def _visible_blocks(self, pose: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+    def _visible_blocks(self, cam_from_world: torch.Tensor, K: Intrinsics) -> torch.Tensor:
         """Bool per used block: its box may meet the view frustum (conservative)."""
         nb = -(-self.n // BLOCK)
         lo, hi = self.block_lo[:nb], self.block_hi[:nb]
         corners = lo[:, None] + (hi - lo)[:, None] * _CORNERS  # (nb, 8, 3)
-        cam_from_world = torch.linalg.inv(pose.double()).float()
         cam = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
         d = -cam[..., 2]
         # A box is outside when all 8 corners are beyond the same frustum plane.
@@ -97,16 +96,17 @@ class WorldCache:
     def render(self, pose: torch.Tensor, K: Intrinsics, step: int) -> SplatImage:
         """Splat at `pose` and mark the winning points as seen at `step`."""
         n = self.n
-        vis = self._visible_blocks(pose, K)
+        cam_from_world = torch.linalg.inv(pose.double()).float()
+        vis = self._visible_blocks(cam_from_world, K)
         # Gathering the visible blocks costs a copy: only worth it when it drops most points.
         if int(vis.sum()) * BLOCK > n // 2:
-            img = splat(self.xyz[:, :n], self.rgb[:n], self.radius[:n], pose, K)
+            img = splat(self.xyz[:, :n], self.rgb[:n], self.radius[:n], cam_from_world, K)
             winners = img.index[img.mask.view(-1)]
         else:
             blocks = vis.nonzero().squeeze(1)
             ids = (blocks[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
             ids = ids[ids < n]
-            img = splat(self.xyz.index_select(1, ids), self.rgb.index_select(0, ids), self.radius.index_select(0, ids), pose, K)
+            img = splat(self.xyz.index_select(1, ids), self.rgb.index_select(0, ids), self.radius.index_select(0, ids), cam_from_world, K)
             hit = img.mask.view(-1)
             winners = ids.index_select(0, img.index[hit])
             img.index[hit] = winners  # subset indices -> cache indices

@@ -38,14 +38,13 @@ def splat(
     xyz: torch.Tensor,  # (3, N) float32 world points, one row per coordinate (fast transform)
     rgb: torch.Tensor,  # (N, 3) uint8
     radius: torch.Tensor,  # (N,) float32 surfel radius, metres
-    pose: torch.Tensor,  # (4, 4) world-from-camera
+    cam_from_world: torch.Tensor,  # (4, 4) float32, the inverse of the camera pose
     K: Intrinsics,
 ) -> SplatImage:
     H, W = K.height, K.width
     n = xyz.shape[1]
     if n == 0:  # nothing cached in view: every pixel is a hole
         return SplatImage(torch.zeros(3, H, W), torch.zeros(1, H, W), torch.zeros(1, H, W, dtype=torch.bool), torch.full((H * W,), -1))
-    cam_from_world = torch.linalg.inv(pose.double()).float()
     cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], xyz)  # (3, N)
     d = -cam[2]
     in_front = d > NEAR_M

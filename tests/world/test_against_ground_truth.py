@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gwm_engine.geometry import CameraAction, Intrinsics
+from gwm_engine.media import to_rgb8
 from gwm_engine.metrics import psnr
 from gwm_engine.scenes import make_scene, make_trajectory
 from gwm_engine.world import SessionConfig, WorldSession
@@ -17,7 +18,7 @@ SIZE = (160, 120)
 
 def _render(scene, pose, K):
     rgb, depth = scene.render(pose, K)
-    return (np.asarray(rgb) * 255 + 0.5).clip(0, 255).astype(np.uint8), np.asarray(depth, dtype=np.float32)
+    return to_rgb8(rgb), np.asarray(depth, dtype=np.float32)
 
 
 def _seeded(scene, start, model):
