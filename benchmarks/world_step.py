@@ -1,7 +1,7 @@
-"""Per-frame time of a world step (render + classical completion + fusion), and how time and
-memory grow over a 2-minute walk (2,880 steps at 24 fps).
+"""Per-frame time of a world step (render + completion + fusion), and how time and memory grow
+over a 2-minute walk (2,880 steps at 24 fps).
 
-    python benchmarks/world_step.py [--walk-steps 2880] [--threads 2]
+    python benchmarks/world_step.py [--walk-steps 2880] [--threads 2] [--weights classical]
 
 Baseline in the same run: the same splat without block frustum culling (every cached point
 projected each frame), the straightforward way.
@@ -19,7 +19,7 @@ import torch
 
 from gwm_engine.geometry import CameraAction, Intrinsics
 from gwm_engine.media import to_rgb8
-from gwm_engine.model import load_model
+from gwm_engine.model import WorldModel, load_model
 from gwm_engine.scenes import make_scene
 from gwm_engine.world import SessionConfig, WorldSession
 from gwm_engine.world.splat import splat
@@ -34,17 +34,17 @@ def walk_action(i: int) -> CameraAction:
     return CameraAction(move=(0.0, 0.0, 0.03), turn=(1.2 * math.sin(i / 15), 0.0, 0.0))
 
 
-def seeded_session(w: int, h: int) -> WorldSession:
+def seeded_session(w: int, h: int, model: WorldModel) -> WorldSession:
     scene = make_scene("street", seed=1)
     rgb, depth = scene.render(scene.spawn_pose(), Intrinsics.from_fov(w, h, 60.0))
-    return WorldSession.create(to_rgb8(rgb), np.asarray(depth), SessionConfig(w, h), load_model())
+    return WorldSession.create(to_rgb8(rgb), np.asarray(depth), SessionConfig(w, h), model)
 
 
-def per_size(steps: int) -> None:
-    print(f"| size | render ms | complete ms | fuse ms | step ms (p50) | p90 | naive splat ms | culled/naive |")
+def per_size(steps: int, model: WorldModel) -> None:
+    print("| size | render ms | complete ms | fuse ms | step ms (p50) | p90 | naive splat ms | culled/naive |")
     print("|---|---|---|---|---|---|---|---|")
     for w, h in SIZES:
-        s = seeded_session(w, h)
+        s = seeded_session(w, h, model)
         rows, naive = [], []
         for i in range(steps):
             f = s.step(walk_action(i))
@@ -65,8 +65,8 @@ def per_size(steps: int) -> None:
         )
 
 
-def long_walk(w: int, h: int, steps: int) -> None:
-    s = seeded_session(w, h)
+def long_walk(w: int, h: int, steps: int, model: WorldModel) -> None:
+    s = seeded_session(w, h, model)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     totals, points = [], []
     for i in range(steps):
@@ -84,14 +84,16 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=120, help="steps per size for the per-frame table")
     ap.add_argument("--walk-steps", type=int, default=2880)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--weights", default=None, help="model weights; default the bundled model, 'classical' for the filler")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads\n")
-    per_size(args.steps)
-    print(f"\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB | process RSS growth MB |")
+    model = load_model(args.weights)
+    print(f"torch {torch.__version__}, {args.threads} threads, model {model.name}\n")
+    per_size(args.steps, model)
+    print("\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB | process RSS growth MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for w, h in [(256, 256), (640, 360)]:
-        long_walk(w, h, args.walk_steps)
+        long_walk(w, h, args.walk_steps, model)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`gwm-engine` command line: demo, scene, serve."""
+"""`gwm-engine` command line: demo, scene, serve, data, train, eval, export."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from gwm_engine.errors import InvalidInput
+from gwm_engine.runtime import add_backend_arguments
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLE_IMAGE = ASSETS / "sample.png"
@@ -45,7 +46,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from gwm_engine.media import colorize_depth, load_depth, load_image
-    from gwm_engine.model import load_model
+    from gwm_engine.model import load_model, runs_on
     from gwm_engine.world import SessionConfig, WorldSession
 
     if args.steps < 1:
@@ -55,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     image = load_image(image_path)
     depth = load_depth(depth_path) if depth_path else None
     w, h = args.size
-    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), load_model(args.weights))
+    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), load_model(args.weights, args.backend, args.device))
     frame = session.step()
     # Depth colours are fixed from the first frame so brightness changes mean distance changes.
     near, far = float(np.percentile(frame.depth, 2)), float(np.percentile(frame.depth, 98))
@@ -73,7 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         writer.close()
     ms_sorted = sorted(ms)
     print(
-        f"wrote {out} ({len(ms)} frames, {w}x{h} RGB | depth); model {session.model.name}; "
+        f"wrote {out} ({len(ms)} frames, {w}x{h} RGB | depth); model {session.model.name} ({runs_on(session.model)}); "
         f"step p50 {ms_sorted[len(ms) // 2]:.1f} ms; {len(session.cache)} points in the world"
     )
     return 0
@@ -103,6 +104,71 @@ def cmd_scene(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gwm_engine.training.data import write_shards
+
+    if args.trajectories < 1 or args.workers < 1:
+        raise InvalidInput("--trajectories and --workers must be at least 1")
+    with tqdm(total=-(-args.trajectories // 16), desc="rendering shards", unit="shard") as bar:
+        paths = write_shards(Path(args.out), args.trajectories, workers=args.workers, base_seed=args.seed, progress=bar.update)
+    print(f"{len(paths)} shards of rendered trajectories in {args.out}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gwm_engine.model.learned import PRESETS
+    from gwm_engine.training.train import TrainConfig, train
+
+    if args.preset not in PRESETS:
+        raise InvalidInput(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
+    if args.steps < 1 or args.batch < 1:
+        raise InvalidInput("--steps and --batch must be at least 1")
+    if args.data and not Path(args.data).is_dir():
+        raise InvalidInput(f"--data {args.data} is not a directory of shards (write them with `gwm-engine data`)")
+    cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
+                      seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
+                      resume=args.resume, device=args.device)
+    print(f"weights written to {train(cfg)}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from gwm_engine.quality import QualityConfig, format_report, run_quality
+
+    cfg = QualityConfig(trajectories=args.trajectories, steps=args.steps, size=args.size, weights=args.weights,
+                        backend=args.backend, device=args.device)
+    print(format_report(run_quality(cfg)))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
+    from gwm_engine.runtime.export import ATOL, RTOL, ParityError, export_all
+
+    model = LearnedModel.load(args.weights or DEFAULT_WEIGHTS)
+    networks = model.networks()
+    meta = {"model": model.name, "version": model.version, "preset": asdict(model.preset)}
+    out = Path(args.out)
+    try:
+        with tqdm(total=2 * len(networks), desc="exporting", unit="step") as bar:
+            manifest = export_all(networks, out, meta, progress=lambda step: (bar.set_postfix_str(step), bar.update()))
+    except ParityError as e:
+        print(f"gwm-engine export: error: {e}", file=sys.stderr)
+        return 1
+    for net in manifest["networks"]:
+        diffs = ", ".join(f"{name} {d:.2g}" for name, d in net["parity_max_abs_diff"].items())
+        print(f"{out / net['file']}: onnx.checker ok; max |onnxruntime - torch|: {diffs}")
+    print(f"wrote {out / 'manifest.json'} ({model.name} {model.version}, opset {manifest['opset']}; "
+          f"parity tolerance {ATOL:g} + {RTOL:g} x |torch|)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gwm-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fps", type=int, default=24)
     demo.add_argument("--weights", help="model weights; default: the bundled model")
     demo.add_argument("--out", default="walk.mp4")
+    add_backend_arguments(demo)
     demo.set_defaults(func=cmd_demo)
 
     scene = sub.add_parser("scene", help="render a ground-truth procedural scene (RGB + metric depth)")
@@ -125,6 +192,40 @@ def build_parser() -> argparse.ArgumentParser:
     scene.add_argument("--fov", type=float, default=60.0)
     scene.add_argument("--out", default="scene.png")
     scene.set_defaults(func=cmd_scene)
+
+    data = sub.add_parser("data", help="render training trajectories into shard files")
+    data.add_argument("--out", required=True, help="shard directory (existing shards are kept)")
+    data.add_argument("--trajectories", type=int, default=2400)
+    data.add_argument("--workers", type=int, default=1, help="rendering processes")
+    data.add_argument("--seed", type=int, default=0)
+    data.set_defaults(func=cmd_data)
+
+    train = sub.add_parser("train", help="train the learned networks (torchrun for many processes)")
+    train.add_argument("--out", default="runs/small", help="run directory: log, checkpoints, weights.pt")
+    train.add_argument("--preset", default="small", help="small (CPU default) or large (GPU)")
+    train.add_argument("--steps", type=int, default=4000)
+    train.add_argument("--batch", type=int, default=8, help="per process")
+    train.add_argument("--lr", type=float, default=2e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--data", help="shard directory from `gwm-engine data`; default: render on the fly")
+    train.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.add_argument("--device", default="cpu", help="cpu or cuda")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("eval", help="quality on held-out rendered trajectories: learned vs classical vs none")
+    ev.add_argument("--trajectories", type=int, default=12, help="per scene family")
+    ev.add_argument("--steps", type=int, default=24)
+    ev.add_argument("--size", type=_size, default=(256, 256), help="WxH, default 256x256")
+    ev.add_argument("--weights", help="model weights; default: the bundled model")
+    add_backend_arguments(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    export = sub.add_parser("export", help="export the networks for onnxruntime, TensorRT (trtexec) or Triton")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="onnx (what onnxruntime, trtexec and Triton read)")
+    export.add_argument("--out", required=True, help="directory for the .onnx files and manifest.json")
+    export.add_argument("--weights", help="model weights; default: the bundled model")
+    export.set_defaults(func=cmd_export)
 
     from gwm_engine.server.app import add_serve_arguments, run_serve
 

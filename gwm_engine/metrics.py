@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: float = 255.0) -> float:
@@ -12,3 +14,46 @@ def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: flo
         diff = diff[np.asarray(mask, dtype=bool)]
     mse = float(np.mean(diff**2)) if diff.size else 0.0
     return float("inf") if mse == 0 else 10 * np.log10(peak**2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float64) - size // 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None]
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> np.ndarray:
+    """Per-pixel SSIM (H, W) of two (H, W, 3) or (H, W) images, averaged over channels.
+
+    Wang et al. 2004: an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03; the image is
+    reflect-padded so the map covers every pixel and can be averaged over any mask.
+    """
+    x = torch.as_tensor(np.asarray(a, dtype=np.float64))
+    y = torch.as_tensor(np.asarray(b, dtype=np.float64))
+    if x.ndim == 2:
+        x, y = x[..., None], y[..., None]
+    x, y = x.permute(2, 0, 1)[:, None], y.permute(2, 0, 1)[:, None]  # (C, 1, H, W)
+    win = _gaussian_window()
+    pad = win.shape[-1] // 2
+
+    def blur(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(t, (pad,) * 4, mode="reflect"), win)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
+    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return s.mean(dim=0)[0].numpy()
+
+
+def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: float = 255.0) -> float:
+    """Mean SSIM, over `mask` pixels when given."""
+    m = ssim_map(a, b, peak)
+    return float(m[np.asarray(mask, dtype=bool)].mean() if mask is not None else m.mean())
+
+
+def depth_errors(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel absolute relative error |p - t| / t and the delta < 1.25 hit (max(p/t, t/p) < 1.25)."""
+    p, t = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    return np.abs(p - t) / t, (np.maximum(p / t, t / p) < 1.25).astype(np.float64)

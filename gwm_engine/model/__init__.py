@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from gwm_engine.model.base import WorldModel
 from gwm_engine.model.classical import ClassicalModel
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
+from gwm_engine.runtime import check_names
+from gwm_engine.runtime.selection import open_backend
 
 
-def load_model(weights: str | None = None) -> WorldModel:
-    """The default bundled model, or the one at `weights`."""
-    if weights is not None:
-        from gwm_engine.errors import InvalidInput
+def load_model(weights: str | None = None, backend: str = "auto", device: str = "auto") -> WorldModel:
+    """The bundled learned model (None), the weights file at `weights`, or "classical" for the
+    filler that needs no weights (and no backend).
 
-        raise InvalidInput(f"cannot load {weights}: this build ships only the classical model")
-    return ClassicalModel()
+    `backend` (auto, torch, onnx, tensorrt) and `device` (auto, cpu, cuda) pick where the
+    networks run; see gwm_engine.runtime.selection.
+    """
+    check_names(backend, device)
+    if weights == "classical":
+        return ClassicalModel()
+    return LearnedModel.load(DEFAULT_WEIGHTS if weights is None else weights, open_backend(backend, device))
 
 
-__all__ = ["WorldModel", "ClassicalModel", "load_model"]
+def runs_on(model: WorldModel) -> str:
+    """Where the model's networks run, for start-up lines: "onnx on CPUExecutionProvider"."""
+    return model.backend.describe() if isinstance(model, LearnedModel) else "no network"
+
+
+__all__ = ["WorldModel", "ClassicalModel", "LearnedModel", "load_model", "runs_on"]

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from gwm_engine.runtime import add_backend_arguments
 from gwm_engine.server.config import ServerConfig
 
 _DEFAULTS = ServerConfig()
@@ -40,10 +41,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long a step waits for other sessions' steps to batch with; 0 disables batching (default %(default)s)",
     )
     parser.add_argument("--weights", default=None, help="model weights; default: the bundled model")
+    add_backend_arguments(parser)
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from gwm_engine.model import load_model
+    from gwm_engine.model import load_model, runs_on
     from gwm_engine.server.daemon import Endpoints, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -56,6 +58,8 @@ def run_serve(args: argparse.Namespace) -> int:
         idle_timeout_s=args.idle_timeout,
         batch_wait_ms=args.batch_wait_ms,
         weights=args.weights,
+        backend=args.backend,
+        device=args.device,
     )
     try:
         config.validate()
@@ -64,14 +68,14 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if config.token is None and config.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
-    model = load_model(config.weights)
+    model = load_model(config.weights, config.backend, config.device)
 
     def ready(endpoints: Endpoints) -> None:
         auth = "token required" if config.token else "no token"
         # One write, the link first: whoever waits for the "serving" line can read both.
         print(
             f"gwm-engine engine link on {endpoints.link}, playground at {endpoints.playground}\n"
-            f"gwm-engine serving gwm.v1 on {endpoints.grpc} (model {model.name} {model.version}, {auth})",
+            f"gwm-engine serving gwm.v1 on {endpoints.grpc} (model {model.name} {model.version}, {runs_on(model)}, {auth})",
             flush=True,
         )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gwm_engine.runtime import check_names
+
 # Largest gRPC message either way. A worst-case frame is 1280x720 stereo with raw RGB8
 # (2.8 MB per eye), float32 depth (3.7 MB per eye) and the mask (0.9 MB per eye): ~15 MB.
 # Requests can be bigger: a raw seed image with float32 depth at the largest seed size, or a
@@ -27,6 +29,8 @@ class ServerConfig:
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop
     weights: str | None = None  # passed to gwm_engine.model.load_model; None = the default model
+    backend: str = "auto"  # where the networks run: auto, torch, onnx, tensorrt (gwm_engine.runtime)
+    device: str = "auto"  # auto, cpu, cuda
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
     # so their Play streams end and their sessions can idle out.
@@ -51,4 +55,5 @@ class ServerConfig:
             raise ValueError(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
         if self.drain_s < 0 or self.shutdown_grace_s < 0:
             raise ValueError("drain_s and shutdown_grace_s must not be negative")
+        check_names(self.backend, self.device)  # InvalidInput is a ValueError
         return self

@@ -152,7 +152,8 @@ class WorldSession:
         rgb = _fit(image, config.width, config.height, Image.BICUBIC)
         rgb_t = torch.from_numpy(rgb)
         if depth is None:
-            depth_t = model.estimate_depth(rgb_t.permute(2, 0, 1)[None].float() / 255, config.fov_deg)[0, 0]
+            with torch.inference_mode():
+                depth_t = model.estimate_depth(rgb_t.permute(2, 0, 1)[None].float() / 255, config.fov_deg)[0, 0]
         else:
             depth_t = torch.from_numpy(depth)
         session = cls(WorldCache(config.capacity), config, model, np.eye(4))

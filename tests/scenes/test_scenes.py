@@ -1,7 +1,5 @@
 """Ground-truth scenes: determinism, exact depth, multi-view consistency, trajectories."""
 
-import math
-
 import numpy as np
 import pytest
 import torch

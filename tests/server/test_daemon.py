@@ -4,7 +4,6 @@ import queue
 import re
 
 import numpy as np
-import pytest
 
 from gwm_engine.client import CameraAction
 from gwm_engine.geometry import Intrinsics, apply_action

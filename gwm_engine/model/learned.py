@@ -1,0 +1,164 @@
+"""The learned world model: DepthNet for seeds without depth, CompletionNet for holes.
+
+Both networks run at a reduced working size (the short side at most `Preset.work_side`) and
+their output is resized into the full-resolution frame: that is what keeps a step interactive
+on a laptop CPU. Completion adds the network's residual to a full-resolution pull-push fill, so
+hole edges keep full-resolution continuity with the cached pixels around them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.model.base import WorldModel
+from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, pull_push
+from gwm_engine.model.completion import CompletionNet
+from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet
+from gwm_engine.runtime.base import Backend, NetworkSpec, TensorSpec
+from gwm_engine.runtime.torch_backend import TorchBackend, TorchOptions
+
+WEIGHTS_FORMAT = "gwm-weights/1"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "gwm-small.pt"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str = "small"
+    work_side: int = 128  # the networks' short side, in pixels
+    depth_widths: tuple[int, ...] = (32, 48, 64, 96)
+    completion_widths: tuple[int, ...] = (32, 48, 64, 96)
+
+    @property
+    def multiple(self) -> int:
+        """Working sides are multiples of this: the pixel unshuffle times the U-Net's halvings."""
+        return 2 * 2 ** (max(len(self.depth_widths), len(self.completion_widths)) - 1)
+
+    def work_size(self, height: int, width: int) -> tuple[int, int]:
+        scale = min(1.0, self.work_side / min(height, width))
+        m = self.multiple
+        return max(m, round(height * scale / m) * m), max(m, round(width * scale / m) * m)
+
+
+def network_specs(preset: Preset) -> tuple[NetworkSpec, NetworkSpec]:
+    """The two networks' interfaces (depth, completion), as the runtime and exports see them.
+
+    The TensorRT profile covers what `work_size` gives frames up to 4:1 landscape, batched up to
+    16 views (8 stereo sessions); its opt shape is the working size of 16:9 frames.
+    """
+    m, side = preset.multiple, preset.work_side
+    profile = ((1, m, m), (1, side, round(side * 16 / 9 / m) * m), (16, side, 4 * side))
+    rgb = TensorSpec("rgb", 3, "colour in [0, 1] (8-bit sRGB / 255), resized to the working size", (0.0, 1.0))
+    depth = NetworkSpec(
+        "depth",
+        (rgb, TensorSpec("rays", 2, "x / z and y / z of each pixel centre's camera ray, y up", (-2.0, 2.0))),
+        (TensorSpec("depth", 1, f"metric z-depth in metres, clamped to [{MIN_DEPTH_M}, {MAX_DEPTH_M}]", (MIN_DEPTH_M, MAX_DEPTH_M)),),
+        m, profile,
+    )
+    completion = NetworkSpec(
+        "completion",
+        (rgb, TensorSpec("depth", 1, "z-depth in metres, holes filled by pull-push", (NEAR_FILL_M, 2 * FAR_M)),
+         TensorSpec("coverage", 1, "fraction of each pixel the world cache covered", (0.0, 1.0))),
+        (TensorSpec("rgb_residual", 3, "add to the input colour, then clamp to [0, 1]"),
+         TensorSpec("log_depth_residual", 1, "add to the natural log of the input depth")),
+        m, profile,
+    )
+    return depth, completion
+
+
+PRESETS = {
+    "small": Preset(),  # the CPU default
+    "large": Preset("large", 256, (48, 96, 160, 256), (48, 96, 128, 192)),  # for GPUs
+}
+
+
+def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Area average going down (no aliasing), bilinear going up."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    if size[0] <= x.shape[-2] and size[1] <= x.shape[-1]:
+        return F.interpolate(x, size=size, mode="area")
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def ray_channels(batch: int, height: int, width: int, fov_deg: float) -> torch.Tensor:
+    """(B, 2, H, W): x / z and y / z of each pixel centre's ray (y up), for a vertical fov."""
+    f = 0.5 * height / math.tan(math.radians(fov_deg) / 2)
+    x = (torch.arange(width, dtype=torch.float32) + 0.5 - width / 2) / f
+    y = -(torch.arange(height, dtype=torch.float32) + 0.5 - height / 2) / f
+    return torch.stack([x.expand(height, width), y[:, None].expand(height, width)])[None].expand(batch, 2, height, width)
+
+
+class LearnedModel(WorldModel):
+    version = "1.0.0"
+
+    def __init__(self, preset: Preset = Preset(), depth_net: DepthNet | None = None, completion_net: CompletionNet | None = None,
+                 backend: Backend | None = None):
+        self.preset = preset
+        self.name = f"gwm-{preset.name}"
+        self.depth_net = (depth_net or DepthNet(preset.depth_widths)).eval()
+        self.completion_net = (completion_net or CompletionNet(preset.completion_widths)).eval()
+        # Without a backend (training) the modules run as built: no moving or reformatting them.
+        self.backend = backend or TorchBackend(TorchOptions(channels_last=False))
+        depth_spec, completion_spec = network_specs(preset)
+        self._depth = self.backend.load(self.depth_net, depth_spec)
+        self._completion = self.backend.load(self.completion_net, completion_spec)
+
+    def networks(self) -> list[tuple[nn.Module, NetworkSpec]]:
+        """Each network with its interface, for export."""
+        return [(self.depth_net, self._depth.spec), (self.completion_net, self._completion.spec)]
+
+    # -- weights --------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_WEIGHTS, backend: Backend | None = None) -> "LearnedModel":
+        try:
+            doc = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise InvalidInput(f"weights file not found: {path}") from None
+        except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
+            raise InvalidInput(f"cannot read weights {path}: {e}") from None
+        if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
+            raise InvalidInput(f"{path} is not a gwm-engine weights file ({WEIGHTS_FORMAT})")
+        preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["preset"].items()})
+        depth_net, completion_net = DepthNet(preset.depth_widths), CompletionNet(preset.completion_widths)
+        try:
+            depth_net.load_state_dict({k: v.float() for k, v in doc["depth"].items()})
+            completion_net.load_state_dict({k: v.float() for k, v in doc["completion"].items()})
+        except RuntimeError as e:
+            raise InvalidInput(f"weights {path} do not fit preset {preset.name}: {e}") from None
+        # The backend gets the networks with their weights in: onnx exports them as they are.
+        model = cls(preset, depth_net, completion_net, backend)
+        model.meta = dict(doc.get("meta", {}))
+        return model
+
+    def save(self, path: str | Path, meta: dict | None = None) -> None:
+        """Half-precision weights (they are trained in float32 and run in float32)."""
+        half = lambda net: {k: v.detach().half() for k, v in net.state_dict().items()}  # noqa: E731
+        doc = {"format": WEIGHTS_FORMAT, "preset": asdict(self.preset), "depth": half(self.depth_net),
+               "completion": half(self.completion_net), "meta": dict(meta or {})}
+        torch.save(doc, path)
+
+    # -- WorldModel -----------------------------------------------------------------------
+    def estimate_depth(self, rgb: torch.Tensor, fov_deg: float) -> torch.Tensor:
+        B, _, H, W = rgb.shape
+        h, w = self.preset.work_size(H, W)
+        (depth,) = self._depth(resize(rgb, (h, w)), ray_channels(B, h, w, fov_deg))
+        # Resized in log space: halfway between 1 m and 100 m is 10 m, not 50 m.
+        return torch.exp(resize(torch.log(depth), (H, W))).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
+
+    def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        H, W = rgb.shape[-2:]
+        default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
+        filled = pull_push(torch.cat([rgb, depth], dim=1), mask, default)
+        filled_rgb, filled_depth = filled[:, :3], filled[:, 3:].clamp_min(NEAR_FILL_M)
+        size = self.preset.work_size(H, W)
+        d_rgb, d_log_depth = self._completion(resize(filled_rgb, size), resize(filled_depth, size), resize(mask, size))
+        out_rgb = (filled_rgb + resize(d_rgb, (H, W))).clamp(0, 1)
+        out_depth = (filled_depth * torch.exp(resize(d_log_depth, (H, W)))).clamp(NEAR_FILL_M, MAX_DEPTH_M)
+        return out_rgb, out_depth

@@ -1,0 +1,1 @@
+"""Training the learned world model on scenes the project renders itself (`gwm-engine train`)."""

@@ -1,0 +1,201 @@
+"""Training data: rendered trajectories, replayed through a real world session.
+
+A trajectory is rendered once (exact RGB-D at every pose; cheap to keep in shards). A sample is
+made by replaying it through `WorldSession` exactly as inference runs it: seeded from the first
+frame, stepped by absolute poses, every hole fused back from ground truth (a perfect completer),
+so the splatted input (coverage, disocclusions, magnified surfels, new territory) has the
+distribution the networks meet at run time. Striding the replay (every 1st..8th pose) gives hole
+sizes from slivers to a third of the frame.
+
+Seeds below HELD_OUT_SEEDS are never trained on: evaluation uses them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from gwm_engine.geometry.actions import CameraAction
+from gwm_engine.geometry.camera import Intrinsics
+from gwm_engine.model.classical import FAR_M, pull_push
+from gwm_engine.scenes import FAMILIES, KINDS, make_scene, make_trajectory
+from gwm_engine.world.session import SessionConfig, WorldSession
+
+HELD_OUT_SEEDS = 1000
+STRIDES = (1, 2, 3, 4, 6, 8)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    height: int = 128
+    width: int = 160
+    steps: int = 24  # poses per trajectory after the start
+    fov_deg: tuple[float, float] = (40.0, 90.0)  # vertical, drawn uniformly per trajectory
+    supersample: int = 2  # anti-aliased colour, like a camera or the renders users see
+
+
+@dataclass
+class RenderedTrajectory:
+    rgb: np.ndarray  # (T, H, W, 3) uint8
+    depth: np.ndarray  # (T, H, W) float16 metres
+    poses: np.ndarray  # (T, 4, 4) float64 world-from-camera; poses[0] is the seed view
+    fov_deg: float
+    family: str
+    scene_seed: int
+
+
+def render_trajectory(index: int, config: DataConfig = DataConfig(), base_seed: int = 0) -> RenderedTrajectory:
+    """Training trajectory `index`: its family, scene seed (>= HELD_OUT_SEEDS), kind and fov all
+    follow from (base_seed, index)."""
+    rng = np.random.default_rng([base_seed, index])
+    family = FAMILIES[index % len(FAMILIES)]
+    scene = make_scene(family, HELD_OUT_SEEDS + int(rng.integers(0, 2**31 - HELD_OUT_SEEDS)))
+    return render_scene_trajectory(scene, str(rng.choice(KINDS)), int(rng.integers(0, 2**31)), float(rng.uniform(*config.fov_deg)), config)
+
+
+def render_scene_trajectory(scene, kind: str, seed: int, fov_deg: float, config: DataConfig = DataConfig()) -> RenderedTrajectory:
+    traj = make_trajectory(scene, kind, config.steps, seed)
+    poses = np.stack([traj.start, *traj.poses])
+    rgb, depth = scene.render(poses, Intrinsics.from_fov(config.width, config.height, fov_deg), supersample=config.supersample)
+    rgb8 = (rgb * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy()
+    return RenderedTrajectory(rgb8, depth.numpy().astype(np.float16), poses, fov_deg, scene.family, scene.seed)
+
+
+def save_shard(path: Path, trajectories: list[RenderedTrajectory]) -> None:
+    np.savez(
+        path,
+        rgb=np.stack([t.rgb for t in trajectories]),
+        depth=np.stack([t.depth for t in trajectories]),
+        poses=np.stack([t.poses for t in trajectories]),
+        fov_deg=np.array([t.fov_deg for t in trajectories]),
+        family=np.array([t.family for t in trajectories]),
+        scene_seed=np.array([t.scene_seed for t in trajectories]),
+    )
+
+
+def write_shards(out_dir: Path, trajectories: int, per_shard: int = 16, workers: int = 1, config: DataConfig = DataConfig(), base_seed: int = 0, progress=None) -> list[Path]:
+    """Render trajectories [0, trajectories) into shard files of `per_shard`; existing shards
+    are kept, so an interrupted run resumes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(out_dir / f"shard-{base_seed}-{i:05d}.npz", range(i * per_shard, min(trajectories, (i + 1) * per_shard)), config, base_seed)
+            for i in range(-(-trajectories // per_shard))]
+    todo = [j for j in jobs if not j[0].exists()]
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_write_shard, todo):
+                if progress:
+                    progress()
+    else:
+        for job in todo:
+            _write_shard(job)
+            if progress:
+                progress()
+    return [j[0] for j in jobs]
+
+
+def _write_shard(job: tuple[Path, range, DataConfig, int]) -> None:
+    path, indices, config, base_seed = job
+    torch.set_num_threads(1)
+    tmp = path.with_suffix(".tmp.npz")  # np.savez appends .npz to names without it
+    save_shard(tmp, [render_trajectory(i, config, base_seed) for i in indices])
+    tmp.rename(path)
+
+
+def load_shard(path: Path) -> list[RenderedTrajectory]:
+    with np.load(path) as z:
+        return [RenderedTrajectory(z["rgb"][i], z["depth"][i], z["poses"][i], float(z["fov_deg"][i]), str(z["family"][i]), int(z["scene_seed"][i]))
+                for i in range(len(z["fov_deg"]))]
+
+
+@dataclass
+class Sample:
+    """One completion example and one seed-depth example, CHW float32 tensors."""
+
+    rgb: torch.Tensor  # (3, H, W) splatted colour, pull-push filled
+    depth: torch.Tensor  # (1, H, W) splatted depth, pull-push filled
+    mask: torch.Tensor  # (1, H, W) 1 where the cache covered the pixel
+    target_rgb: torch.Tensor  # (3, H, W) ground truth at the pose
+    target_depth: torch.Tensor  # (1, H, W)
+    fov_deg: float
+
+
+def replay(traj: RenderedTrajectory, stride: int) -> Iterator[Sample]:
+    """Step a world session seeded from frame 0 through every `stride`-th pose."""
+    T, H, W, _ = traj.rgb.shape
+    config = SessionConfig(width=W, height=H, fov_deg=traj.fov_deg)
+    seed_depth = traj.depth[0].astype(np.float32)
+    session = WorldSession.create(traj.rgb[0], seed_depth, config, model=None)  # type: ignore[arg-type]
+    world_from_seed = np.linalg.inv(traj.poses[0])
+    for i in range(stride, T, stride):
+        pending = session.begin_step(CameraAction(pose=world_from_seed @ traj.poses[i]))
+        view = pending.views[0]
+        target_rgb = torch.from_numpy(traj.rgb[i]).permute(2, 0, 1).float() / 255
+        target_depth = torch.from_numpy(traj.depth[i].astype(np.float32))[None]
+        mask = view.mask.float()
+        filled = pull_push(torch.cat([view.rgb, view.depth])[None], mask[None], torch.tensor([0.5, 0.5, 0.5, FAR_M]))[0]
+        yield Sample(filled[:3], filled[3:], mask, target_rgb, target_depth, traj.fov_deg)
+        session.end_step(pending, target_rgb[None], target_depth[None], 0.0)
+
+
+def augment_colour(rng: np.random.Generator, *images: torch.Tensor) -> list[torch.Tensor]:
+    """The same random camera response for each (3, H, W) image: gain per channel, contrast,
+    saturation and gamma, so the networks do not learn the renderer's palette."""
+    gain = torch.tensor(rng.uniform(0.75, 1.25, 3), dtype=torch.float32).view(3, 1, 1)
+    contrast, saturation, gamma = rng.uniform(0.7, 1.3), rng.uniform(0.4, 1.5), math.exp(rng.uniform(-0.35, 0.35))
+    out = []
+    for x in images:
+        x = (x * gain).clamp(0, 1) ** gamma
+        grey = x.mean(0, keepdim=True)
+        x = grey + (x - grey) * saturation
+        x = x.mean() + (x - x.mean()) * contrast
+        out.append(x.clamp(0, 1))
+    return out
+
+
+class TrajectoryDataset(torch.utils.data.IterableDataset):
+    """Endless samples: from the shard files in `shards` when given (listed again on every pass,
+    so training can start while `gwm-engine data` is still writing them), else rendered on the
+    fly. Each worker of each rank draws its own stream (seeded by base_seed, rank, worker)."""
+
+    def __init__(self, shards: Path | None, config: DataConfig = DataConfig(), base_seed: int = 0, rank: int = 0, world_size: int = 1):
+        super().__init__()
+        self.shards, self.config, self.base_seed, self.rank, self.world_size = shards, config, base_seed, rank, world_size
+
+    def _trajectories(self, rng: np.random.Generator, stream: int, streams: int) -> Iterator[RenderedTrajectory]:
+        if self.shards is not None:
+            while True:
+                found = sorted(self.shards.glob("shard-*[0-9].npz"))
+                if not found:
+                    raise FileNotFoundError(f"no shards in {self.shards}: write them with `gwm-engine data`")
+                mine = found[stream::streams] or found
+                for i in rng.permutation(len(mine)):
+                    yield from load_shard(mine[i])
+        index = stream
+        while True:
+            yield render_trajectory(index, self.config, self.base_seed)
+            index += streams
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        torch.set_num_threads(1)
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        stream, streams = self.rank * workers + worker, self.world_size * workers
+        rng = np.random.default_rng([self.base_seed, 1, stream])
+        for traj in self._trajectories(rng, stream, streams):
+            stride = int(rng.choice(STRIDES))
+            for s in replay(traj, stride):
+                if rng.random() > 0.5:  # thin out consecutive, near-identical samples
+                    continue
+                rgb, target_rgb = augment_colour(rng, s.rgb, s.target_rgb)
+                sample = {"rgb": rgb, "depth": s.depth, "mask": s.mask, "target_rgb": target_rgb,
+                          "target_depth": s.target_depth, "fov_deg": torch.tensor(s.fov_deg)}
+                if rng.random() < 0.5:  # mirror: the world has no handedness
+                    sample = {k: v.flip(-1) if v.ndim == 3 else v for k, v in sample.items()}
+                yield sample

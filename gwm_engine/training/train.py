@@ -1,0 +1,179 @@
+"""`gwm-engine train`: both networks, one loop, one machine or many (torchrun).
+
+    gwm-engine train --out runs/small --steps 3000               # this machine
+    torchrun --nproc-per-node 8 -m gwm_engine.cli train ...      # 8 processes; add --nnodes for more machines
+
+Under torchrun each process trains on its own data stream (seeded by rank) and DistributedData-
+Parallel averages gradients (NCCL on CUDA, gloo on CPU). Checkpoints hold networks, optimiser,
+step and RNG state, so `--resume` continues a run bit for bit on the same hardware.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
+from gwm_engine.model.learned import PRESETS, LearnedModel, ray_channels
+from gwm_engine.training.data import DataConfig, TrajectoryDataset
+
+# Known pixels are the cache's at run time, but the residual there still leaks into the holes
+# when it is upsampled to the frame size: a small weight keeps it near zero.
+KNOWN_WEIGHT = 0.1
+
+
+@dataclass
+class TrainConfig:
+    out: Path = Path("runs/small")
+    preset: str = "small"
+    steps: int = 3000
+    batch: int = 8  # per process
+    lr: float = 2e-3
+    warmup: int = 100
+    seed: int = 0
+    data: Path | None = None  # shard directory (`gwm-engine data`); None renders on the fly
+    workers: int = 1  # data loader processes per training process
+    checkpoint_every: int = 250
+    resume: bool = False
+    device: str = "cpu"
+    data_config: DataConfig = field(default_factory=DataConfig)
+
+
+def gradient_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """L1 between image gradients: keeps edges sharp where plain L1 would accept a blur."""
+    loss = 0.0
+    for dim in (-1, -2):
+        n = pred.shape[dim] - 1
+        dp, dt = pred.diff(dim=dim), target.diff(dim=dim)
+        w = torch.minimum(weight.narrow(dim, 0, n), weight.narrow(dim, 1, n))
+        loss = loss + (w * (dp - dt).abs()).sum() / (w.sum() * pred.shape[1] + 1e-6)
+    return loss
+
+
+class Losses(nn.Module):
+    """Both networks behind one module, so DistributedDataParallel wraps them together."""
+
+    def __init__(self, model: LearnedModel):
+        super().__init__()
+        self.depth_net, self.completion_net = model.depth_net, model.completion_net
+
+    def forward(self, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        mask = b["mask"]
+        weight = (1 - mask) + KNOWN_WEIGHT * mask
+        log_target = torch.log(b["target_depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M))
+
+        d_rgb, d_log = self.completion_net(b["rgb"], b["depth"], mask)
+        rgb = b["rgb"] + d_rgb
+        log_depth = torch.log(b["depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M)) + d_log
+        norm = weight.sum() + 1e-6
+        fill_rgb = (weight * (rgb - b["target_rgb"]).abs()).sum() / (3 * norm)
+        fill_grad = gradient_l1(rgb, b["target_rgb"], 1 - mask)
+        fill_depth = (weight * (log_depth - log_target).abs()).sum() / norm
+
+        B, _, H, W = b["target_rgb"].shape
+        rays = torch.cat([ray_channels(1, H, W, float(f)) for f in b["fov_deg"]]).to(mask.device)
+        seed_rgb = (b["target_rgb"] + 0.02 * torch.randn_like(b["target_rgb"])).clamp(0, 1)  # sensor noise
+        log_seed = torch.log(self.depth_net(seed_rgb, rays))
+        ones = torch.ones_like(mask)
+        seed_depth = (log_seed - log_target).abs().mean()
+        seed_grad = gradient_l1(log_seed, log_target, ones) + gradient_l1(F.avg_pool2d(log_seed, 4), F.avg_pool2d(log_target, 4), ones[..., ::4, ::4])
+        total = fill_rgb + 0.5 * fill_grad + 0.5 * fill_depth + seed_depth + 0.5 * seed_grad
+        return {"loss": total, "fill_rgb": fill_rgb, "fill_depth": fill_depth, "seed_depth": seed_depth}
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to a tenth."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(1.0, t))))
+
+
+def _distributed() -> tuple[int, int]:
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Train, checkpointing to cfg.out/last.pt; returns the final weights file (cfg.out/weights.pt)."""
+    rank, world = _distributed()
+    device = torch.device(cfg.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    torch.manual_seed(cfg.seed + rank)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    model = LearnedModel(PRESETS[cfg.preset])
+    losses = Losses(model).to(device).train()
+    opt = torch.optim.AdamW(losses.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    step, wall = 0, 0.0
+    ckpt = cfg.out / "last.pt"
+    if cfg.resume and ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        losses.load_state_dict(state["nets"])
+        opt.load_state_dict(state["opt"])
+        step, wall = state["step"], state["wall_s"]
+        torch.set_rng_state(state["rng"])
+    net = nn.parallel.DistributedDataParallel(losses) if world > 1 else losses
+
+    # Resuming skips ahead in the data stream by reseeding it with the step.
+    dataset = TrajectoryDataset(cfg.data, cfg.data_config, base_seed=cfg.seed * 1_000_003 + step, rank=rank, world_size=world)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch, num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+    bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
+    log = open(cfg.out / "log.jsonl", "a") if rank == 0 else None
+    t0 = time.perf_counter() - wall
+    for batch in loader:
+        if step >= cfg.steps:
+            break
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg)
+        out = net(batch)
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(losses.parameters(), 1.0)
+        opt.step()
+        step += 1
+        bar.update(1)
+        if rank == 0:
+            row = {k: round(v.item(), 5) for k, v in out.items()} | {"step": step, "lr": lr_at(step - 1, cfg)}
+            bar.set_postfix(loss=row["loss"], fill=row["fill_rgb"], seed=row["seed_depth"])
+            log.write(json.dumps(row) + "\n")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                log.flush()
+                state = {"nets": losses.state_dict(), "opt": opt.state_dict(), "step": step,
+                         "wall_s": time.perf_counter() - t0, "rng": torch.get_rng_state(), "config": repr(cfg)}
+                torch.save(state, ckpt.with_suffix(".tmp"))
+                ckpt.with_suffix(".tmp").replace(ckpt)
+    bar.close()
+    weights = cfg.out / "weights.pt"
+    if rank == 0:
+        log.close()
+        meta = {"preset": cfg.preset, "steps": step, "batch": cfg.batch * world, "processes": world,
+                "wall_s": round(time.perf_counter() - t0, 1), "device": _device_name(device),
+                "data": str(cfg.data) if cfg.data else "rendered on the fly", "seed": cfg.seed,
+                "config": json.loads(json.dumps(asdict(cfg), default=str))}
+        model.save(weights, meta)
+    if world > 1:
+        dist.barrier()
+    return weights
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.geometry.actions import CameraAction
+from gwm_engine.media import load_image
+from gwm_engine.model import LearnedModel, load_model
+from gwm_engine.model.learned import DEFAULT_WEIGHTS
+from gwm_engine.world.session import SessionConfig, WorldSession
+
+PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
+
+
+def test_shipped_weights_are_small_and_load_by_default():
+    weights = list(DEFAULT_WEIGHTS.parent.glob("*.pt"))
+    assert sum(p.stat().st_size for p in weights) <= 30 * 2**20
+    model = load_model()
+    assert isinstance(model, LearnedModel) and model.name == "gwm-small"
+
+
+@pytest.mark.parametrize("size", [(64, 64), (100, 150), (360, 640)])
+def test_outputs_are_finite_and_full_frame(size):
+    model = load_model()
+    H, W = size
+    rgb = torch.rand(2, 3, H, W)
+    depth = torch.rand(2, 1, H, W) * 10 + 0.5
+    mask = (torch.rand(2, 1, H, W) > 0.3).float()
+    with torch.inference_mode():
+        out_rgb, out_depth = model.complete(rgb * mask, depth * mask, mask)
+        est = model.estimate_depth(rgb, 60.0)
+    assert out_rgb.shape == (2, 3, H, W) and out_depth.shape == (2, 1, H, W) and est.shape == (2, 1, H, W)
+    for t in (out_rgb, out_depth, est):
+        assert torch.isfinite(t).all()
+    assert 0 <= float(out_rgb.min()) and float(out_rgb.max()) <= 1
+    assert float(out_depth.min()) > 0 and float(est.min()) > 0
+
+
+def test_a_natural_photo_gets_sane_depth_and_a_100_step_walk():
+    model = load_model()
+    session = WorldSession.create(load_image(PHOTO), None, SessionConfig(160, 128), model)
+    seed = session.step()
+    median = float(np.median(seed.depth))
+    assert 1.0 < median < 200.0, f"median seed depth {median:.2f} m"
+    assert seed.depth.min() >= 0.2 and np.isfinite(seed.depth).all()
+    rng = np.random.default_rng(0)
+    for i in range(100):
+        frame = session.step(CameraAction(move=(rng.uniform(-0.1, 0.1), 0, 0.1), turn=(rng.uniform(-5, 5), rng.uniform(-2, 2), 0)))
+        assert frame.rgb.shape == (128, 160, 3) and frame.index == i + 2
+        assert np.isfinite(frame.depth).all() and frame.depth.min() > 0
+
+
+def test_bad_weights_are_a_clear_error(tmp_path: Path):
+    with pytest.raises(InvalidInput, match="not found"):
+        load_model(str(tmp_path / "missing.pt"))
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a weights file")
+    with pytest.raises(InvalidInput, match="cannot read"):
+        load_model(str(junk))
+    other = tmp_path / "other.pt"
+    torch.save({"format": "something-else"}, other)
+    with pytest.raises(InvalidInput, match="not a gwm-engine weights file"):
+        load_model(str(other))

@@ -1,0 +1,24 @@
+import math
+
+from gwm_engine.cli import main
+from gwm_engine.quality import QualityConfig, format_report, run_quality
+
+
+def test_eval_compares_the_three_models_on_held_out_scenes():
+    report = run_quality(QualityConfig(trajectories=1, steps=4, size=(64, 48)))
+    m = report["models"]
+    assert set(m) == {"learned", "classical", "none"}
+    # Black holes are far from the truth; any filler does better.
+    assert m["none"]["hole_psnr"] < m["classical"]["hole_psnr"] - 3
+    assert m["none"]["hole_psnr"] < m["learned"]["hole_psnr"] - 3
+    for name in ("learned", "classical"):
+        assert 0 < m[name]["seed_absrel"] < 10 and 0 <= m[name]["seed_delta1"] <= 1
+        assert math.isfinite(m[name]["revisit_psnr"]) and m[name]["revisit_psnr"] > 20
+    assert 0 < m["classical"]["hole_fraction"] < 1
+    text = format_report(report)
+    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 4
+
+
+def test_eval_cli_rejects_a_missing_weights_file(capsys, tmp_path):
+    assert main(["eval", "--trajectories", "1", "--weights", str(tmp_path / "nope.pt")]) == 2
+    assert "weights file not found" in capsys.readouterr().err
