@@ -119,7 +119,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gwm_engine.model.learned import PRESETS
-    from gwm_engine.training.train import TrainConfig, train
+    from gwm_engine.training.train import NETWORKS, TrainConfig, train
 
     if args.preset not in PRESETS:
         raise InvalidInput(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
@@ -127,9 +127,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InvalidInput("--steps and --batch must be at least 1")
     if args.data and not Path(args.data).is_dir():
         raise InvalidInput(f"--data {args.data} is not a directory of shards (write them with `gwm-engine data`)")
+    if args.networks not in NETWORKS:
+        raise InvalidInput(f"unknown --networks {args.networks!r}; choose from {', '.join(NETWORKS)}")
     cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
                       seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
-                      resume=args.resume, device=args.device)
+                      resume=args.resume, device=args.device, frozen_from=Path(args.frozen_from) if args.frozen_from else None,
+                      networks=args.networks)
     print(f"weights written to {train(cfg)}")
     return 0
 
@@ -210,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help="shard directory from `gwm-engine data`; default: render on the fly")
     train.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.add_argument("--networks", default="both", help="which to train: both, depth or completion")
+    train.add_argument("--frozen-from", help="with --networks depth|completion: the weights the other network keeps")
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.set_defaults(func=cmd_train)
 

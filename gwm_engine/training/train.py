@@ -46,6 +46,8 @@ class TrainConfig:
     workers: int = 1  # data loader processes per training process
     checkpoint_every: int = 250
     resume: bool = False
+    networks: str = "both"  # which to train from scratch: both, depth or completion
+    frozen_from: Path | None = None  # with one network trained: the weights file the other comes from
     device: str = "cpu"
     data_config: DataConfig = field(default_factory=DataConfig)
 
@@ -61,35 +63,43 @@ def gradient_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
     return loss
 
 
-class Losses(nn.Module):
-    """Both networks behind one module, so DistributedDataParallel wraps them together."""
+NETWORKS = ("both", "depth", "completion")
 
-    def __init__(self, model: LearnedModel):
+
+class Losses(nn.Module):
+    """The networks being trained behind one module, so DistributedDataParallel wraps them
+    together. `networks` picks which: "both", or one of them alone (the other is not run)."""
+
+    def __init__(self, model: LearnedModel, networks: str = "both"):
         super().__init__()
         self.depth_net, self.completion_net = model.depth_net, model.completion_net
+        self.networks = networks
 
     def forward(self, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        mask = b["mask"]
-        weight = (1 - mask) + KNOWN_WEIGHT * mask
+        out: dict[str, torch.Tensor] = {}
         log_target = torch.log(b["target_depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M))
-
-        d_rgb, d_log = self.completion_net(b["rgb"], b["depth"], mask)
-        rgb = b["rgb"] + d_rgb
-        log_depth = torch.log(b["depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M)) + d_log
-        norm = weight.sum() + 1e-6
-        fill_rgb = (weight * (rgb - b["target_rgb"]).abs()).sum() / (3 * norm)
-        fill_grad = gradient_l1(rgb, b["target_rgb"], 1 - mask)
-        fill_depth = (weight * (log_depth - log_target).abs()).sum() / norm
-
-        B, _, H, W = b["target_rgb"].shape
-        rays = torch.cat([ray_channels(1, H, W, float(f)) for f in b["fov_deg"]]).to(mask.device)
-        seed_rgb = (b["target_rgb"] + 0.02 * torch.randn_like(b["target_rgb"])).clamp(0, 1)  # sensor noise
-        log_seed = torch.log(self.depth_net(seed_rgb, rays))
-        ones = torch.ones_like(mask)
-        seed_depth = (log_seed - log_target).abs().mean()
-        seed_grad = gradient_l1(log_seed, log_target, ones) + gradient_l1(F.avg_pool2d(log_seed, 4), F.avg_pool2d(log_target, 4), ones[..., ::4, ::4])
-        total = fill_rgb + 0.5 * fill_grad + 0.5 * fill_depth + seed_depth + 0.5 * seed_grad
-        return {"loss": total, "fill_rgb": fill_rgb, "fill_depth": fill_depth, "seed_depth": seed_depth}
+        if self.networks in ("both", "completion"):
+            mask = b["mask"]
+            weight = (1 - mask) + KNOWN_WEIGHT * mask
+            d_rgb, d_log = self.completion_net(b["rgb"], b["depth"], mask)
+            rgb = b["rgb"] + d_rgb
+            log_depth = torch.log(b["depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M)) + d_log
+            norm = weight.sum() + 1e-6
+            out["fill_rgb"] = (weight * (rgb - b["target_rgb"]).abs()).sum() / (3 * norm)
+            out["fill_grad"] = gradient_l1(rgb, b["target_rgb"], 1 - mask)
+            out["fill_depth"] = (weight * (log_depth - log_target).abs()).sum() / norm
+        if self.networks in ("both", "depth"):
+            B, _, H, W = b["target_rgb"].shape
+            rays = torch.cat([ray_channels(1, H, W, float(f)) for f in b["fov_deg"]]).to(log_target.device)
+            seed_rgb = (b["target_rgb"] + 0.02 * torch.randn_like(b["target_rgb"])).clamp(0, 1)  # sensor noise
+            log_seed = torch.log(self.depth_net(seed_rgb, rays))
+            ones = torch.ones_like(log_seed)
+            out["seed_depth"] = (log_seed - log_target).abs().mean()
+            out["seed_grad"] = gradient_l1(log_seed, log_target, ones) + gradient_l1(
+                F.avg_pool2d(log_seed, 4), F.avg_pool2d(log_target, 4), ones[..., ::4, ::4])
+        weights = {"fill_rgb": 1.0, "fill_grad": 0.5, "fill_depth": 0.5, "seed_depth": 1.0, "seed_grad": 0.5}
+        out["loss"] = sum(weights[k] * v for k, v in out.items())
+        return out
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
@@ -118,8 +128,13 @@ def train(cfg: TrainConfig) -> Path:
     torch.manual_seed(cfg.seed + rank)
     cfg.out.mkdir(parents=True, exist_ok=True)
     model = LearnedModel(PRESETS[cfg.preset])
-    losses = Losses(model).to(device).train()
-    opt = torch.optim.AdamW(losses.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    if cfg.frozen_from and cfg.networks != "both":
+        frozen = LearnedModel.load(cfg.frozen_from)
+        name = "depth_net" if cfg.networks == "completion" else "completion_net"
+        getattr(model, name).load_state_dict(getattr(frozen, name).state_dict())
+    losses = Losses(model, cfg.networks).to(device).train()
+    trained = {"both": losses, "depth": losses.depth_net, "completion": losses.completion_net}[cfg.networks]
+    opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, weight_decay=1e-4)
     step, wall = 0, 0.0
     ckpt = cfg.out / "last.pt"
     if cfg.resume and ckpt.exists():
@@ -145,13 +160,13 @@ def train(cfg: TrainConfig) -> Path:
         out = net(batch)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(losses.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
         opt.step()
         step += 1
         bar.update(1)
         if rank == 0:
             row = {k: round(v.item(), 5) for k, v in out.items()} | {"step": step, "lr": lr_at(step - 1, cfg)}
-            bar.set_postfix(loss=row["loss"], fill=row["fill_rgb"], seed=row["seed_depth"])
+            bar.set_postfix({k: row[k] for k in ("loss", "fill_rgb", "seed_depth") if k in row})
             log.write(json.dumps(row) + "\n")
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 log.flush()
@@ -163,7 +178,8 @@ def train(cfg: TrainConfig) -> Path:
     weights = cfg.out / "weights.pt"
     if rank == 0:
         log.close()
-        meta = {"preset": cfg.preset, "steps": step, "batch": cfg.batch * world, "processes": world,
+        meta = {"preset": model.preset.name, "networks": cfg.networks,
+                "frozen_from": str(cfg.frozen_from) if cfg.frozen_from else None, "steps": step, "batch": cfg.batch * world, "processes": world,
                 "wall_s": round(time.perf_counter() - t0, 1), "device": _device_name(device),
                 "data": str(cfg.data) if cfg.data else "rendered on the fly", "seed": cfg.seed,
                 "config": json.loads(json.dumps(asdict(cfg), default=str))}

@@ -43,7 +43,7 @@ def test_a_natural_photo_gets_sane_depth_and_a_100_step_walk():
     session = WorldSession.create(load_image(PHOTO), None, SessionConfig(160, 128), model)
     seed = session.step()
     median = float(np.median(seed.depth))
-    assert 1.0 < median < 200.0, f"median seed depth {median:.2f} m"
+    assert 1.0 < median < 200.0, f"median seed depth {median:.2f} m"  # metres, not millimetres or kilometres
     assert seed.depth.min() >= 0.2 and np.isfinite(seed.depth).all()
     rng = np.random.default_rng(0)
     for i in range(100):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import torch
 
-from gwm_engine.model.learned import LearnedModel
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
 from gwm_engine.training.data import DataConfig, TrajectoryDataset
 from gwm_engine.training.train import Losses, TrainConfig, train
 
@@ -39,3 +39,13 @@ def test_train_writes_loadable_weights_and_resumes(tmp_path: Path):
     steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]
     assert LearnedModel.load(weights).meta["steps"] == 4
+
+
+def test_one_network_trains_while_the_other_keeps_its_weights(tmp_path: Path):
+    shipped = LearnedModel.load(DEFAULT_WEIGHTS)
+    cfg = TrainConfig(out=tmp_path, steps=2, batch=2, workers=0, data_config=SMALL, networks="completion", frozen_from=DEFAULT_WEIGHTS)
+    model = LearnedModel.load(train(cfg))
+    for name, kept in (("depth_net", True), ("completion_net", False)):
+        ours, theirs = getattr(model, name).state_dict(), getattr(shipped, name).state_dict()
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours) == kept, name
+    assert model.meta["networks"] == "completion"
