@@ -25,7 +25,6 @@ from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.media import to_rgb8
 from gwm_engine.metrics import depth_errors, ssim_map
 from gwm_engine.model import ClassicalModel, WorldModel, load_model
-from gwm_engine.model.base import WorldModel as _Base
 from gwm_engine.scenes import FAMILIES, make_scene, make_trajectory
 from gwm_engine.world.session import SessionConfig, WorldSession
 
@@ -33,7 +32,7 @@ DEPTH_CAP_M = 80.0
 KINDS = ("walk", "look", "strafe")  # the completion trajectories; loops score revisits
 
 
-class NoCompletion(_Base):
+class NoCompletion(WorldModel):
     """Leaves holes black (at a far depth, so what it fuses stays out of the way)."""
 
     name, version = "none", "-"

@@ -40,6 +40,13 @@ def pull_push(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.
     return x
 
 
+def fill_holes(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The splatted rgb (B, 3, H, W) and depth (B, 1, H, W) with holes (mask 0) pull-push filled;
+    a view with nothing known at all (turned to face unseen territory) is grey at the far wall."""
+    filled = pull_push(torch.cat([rgb, depth], dim=1), mask, torch.tensor([0.5, 0.5, 0.5, FAR_M]))
+    return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(NEAR_FILL_M)
+
+
 class ClassicalModel(WorldModel):
     name = "classical"
     version = "1.0.0"
@@ -53,7 +60,4 @@ class ClassicalModel(WorldModel):
         return rows.view(1, 1, H, 1).expand(B, 1, H, W).contiguous()
 
     def complete(self, rgb, depth, mask):
-        # Nothing known at all (turned to face unseen territory): grey at the far wall.
-        default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
-        filled = pull_push(torch.cat([rgb, depth], dim=1), mask, default)
-        return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(NEAR_FILL_M)
+        return fill_holes(rgb, depth, mask)

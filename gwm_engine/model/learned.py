@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.model.base import WorldModel
-from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, pull_push
+from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, fill_holes
 from gwm_engine.model.completion import CompletionNet
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet
 from gwm_engine.runtime.base import Backend, NetworkSpec, TensorSpec
@@ -154,9 +154,7 @@ class LearnedModel(WorldModel):
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         H, W = rgb.shape[-2:]
-        default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
-        filled = pull_push(torch.cat([rgb, depth], dim=1), mask, default)
-        filled_rgb, filled_depth = filled[:, :3], filled[:, 3:].clamp_min(NEAR_FILL_M)
+        filled_rgb, filled_depth = fill_holes(rgb, depth, mask)
         size = self.preset.work_size(H, W)
         d_rgb, d_log_depth = self._completion(resize(filled_rgb, size), resize(filled_depth, size), resize(mask, size))
         out_rgb = (filled_rgb + resize(d_rgb, (H, W))).clamp(0, 1)

@@ -22,7 +22,7 @@ import torch
 
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
-from gwm_engine.model.classical import FAR_M, pull_push
+from gwm_engine.model.classical import fill_holes
 from gwm_engine.scenes import FAMILIES, KINDS, make_scene, make_trajectory
 from gwm_engine.world.session import SessionConfig, WorldSession
 
@@ -139,8 +139,8 @@ def replay(traj: RenderedTrajectory, stride: int) -> Iterator[Sample]:
         target_rgb = torch.from_numpy(traj.rgb[i]).permute(2, 0, 1).float() / 255
         target_depth = torch.from_numpy(traj.depth[i].astype(np.float32))[None]
         mask = view.mask.float()
-        filled = pull_push(torch.cat([view.rgb, view.depth])[None], mask[None], torch.tensor([0.5, 0.5, 0.5, FAR_M]))[0]
-        yield Sample(filled[:3], filled[3:], mask, target_rgb, target_depth, traj.fov_deg)
+        rgb, depth = fill_holes(view.rgb[None], view.depth[None], mask[None])
+        yield Sample(rgb[0], depth[0], mask, target_rgb, target_depth, traj.fov_deg)
         session.end_step(pending, target_rgb[None], target_depth[None], 0.0)
 
 
