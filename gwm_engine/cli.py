@@ -132,7 +132,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
                       seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
                       resume=args.resume, device=args.device, frozen_from=Path(args.frozen_from) if args.frozen_from else None,
-                      networks=args.networks)
+                      init=Path(args.init) if args.init else None, networks=args.networks)
     print(f"weights written to {train(cfg)}")
     return 0
 
@@ -215,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     train.add_argument("--networks", default="both", help="which to train: both, depth or completion")
     train.add_argument("--frozen-from", help="with --networks depth|completion: the weights the other network keeps")
+    train.add_argument("--init", help="weights the trained networks start from (fine-tuning); default: fresh")
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.set_defaults(func=cmd_train)
 

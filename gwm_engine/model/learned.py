@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -146,17 +147,39 @@ class LearnedModel(WorldModel):
 
     # -- WorldModel -----------------------------------------------------------------------
     def estimate_depth(self, rgb: torch.Tensor, fov_deg: float) -> torch.Tensor:
-        B, _, H, W = rgb.shape
-        h, w = self.preset.work_size(H, W)
-        (depth,) = self._depth(resize(rgb, (h, w)), ray_channels(B, h, w, fov_deg))
-        # Resized in log space: halfway between 1 m and 100 m is 10 m, not 50 m.
-        return torch.exp(resize(torch.log(depth), (H, W))).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
+        return seed_depth(self._depth, rgb, [fov_deg] * rgb.shape[0], self.preset)
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        H, W = rgb.shape[-2:]
-        filled_rgb, filled_depth = fill_holes(rgb, depth, mask)
-        size = self.preset.work_size(H, W)
-        d_rgb, d_log_depth = self._completion(resize(filled_rgb, size), resize(filled_depth, size), resize(mask, size))
-        out_rgb = (filled_rgb + resize(d_rgb, (H, W))).clamp(0, 1)
-        out_depth = (filled_depth * torch.exp(resize(d_log_depth, (H, W)))).clamp(NEAR_FILL_M, MAX_DEPTH_M)
-        return out_rgb, out_depth
+        return completed(self._completion, rgb, depth, mask, self.preset)
+
+
+# The two paths from a frame to a network and back, shared by inference and training so the
+# networks are trained on exactly what they meet at run time. `net` is a backend's loaded
+# network, or in training the module itself behind the same calling convention.
+NetworkFn = Callable[..., tuple[torch.Tensor, ...]]
+
+
+def seed_depth(net: NetworkFn, rgb: torch.Tensor, fovs: list[float], preset: Preset) -> torch.Tensor:
+    """Depth (B, 1, H, W) for rgb (B, 3, H, W), one vertical fov per view."""
+    B, _, H, W = rgb.shape
+    h, w = preset.work_size(H, W)
+    rays = torch.cat([ray_channels(1, h, w, f) for f in fovs]).to(rgb.device)
+    (depth,) = net(resize(rgb, (h, w)), rays)
+    # Resized in log space: halfway between 1 m and 100 m is 10 m, not 50 m.
+    return torch.exp(resize(torch.log(depth), (H, W))).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
+
+
+def completed(net: NetworkFn, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor, preset: Preset) -> tuple[torch.Tensor, torch.Tensor]:
+    """The splat (B, 3 | 1, H, W) with its holes (mask 0) filled: pull-push at full resolution
+    plus the network's residual, computed at the working size and resized up.
+
+    Fills only ever move farther than the pull-push depth, never nearer: a hole is what a nearer
+    surface uncovered, or new territory, and a fill fused in front of known surfaces would hide
+    them when the player comes back."""
+    H, W = rgb.shape[-2:]
+    filled_rgb, filled_depth = fill_holes(rgb, depth, mask)
+    size = preset.work_size(H, W)
+    d_rgb, d_log_depth = net(resize(filled_rgb, size), resize(filled_depth, size), resize(mask, size))
+    out_rgb = (filled_rgb + resize(d_rgb, (H, W))).clamp(0, 1)
+    out_depth = (filled_depth * torch.exp(resize(d_log_depth, (H, W)).clamp_min(0))).clamp(NEAR_FILL_M, MAX_DEPTH_M)
+    return out_rgb, out_depth

@@ -2,10 +2,11 @@
 
 A trajectory is rendered once (exact RGB-D at every pose; cheap to keep in shards). A sample is
 made by replaying it through `WorldSession` exactly as inference runs it: seeded from the first
-frame, stepped by absolute poses, every hole fused back from ground truth (a perfect completer),
-so the splatted input (coverage, disocclusions, magnified surfels, new territory) has the
-distribution the networks meet at run time. Striding the replay (every 1st..8th pose) gives hole
-sizes from slivers to a third of the frame.
+frame, stepped by absolute poses, each hole fused back, so the splatted input (coverage,
+disocclusions, magnified surfels, new territory) has the distribution the networks meet at run
+time. Half the replays fuse ground truth (a perfect completer), half the pull-push fill (so the
+cache holds the smears a real completer leaves). Striding the replay (every 1st..8th pose) gives
+hole sizes from slivers to a third of the frame.
 
 Seeds below HELD_OUT_SEEDS are never trained on: evaluation uses them.
 """
@@ -28,12 +29,14 @@ from gwm_engine.world.session import SessionConfig, WorldSession
 
 HELD_OUT_SEEDS = 1000
 STRIDES = (1, 2, 3, 4, 6, 8)
+SHUFFLE_BUFFER = 48  # samples, about four trajectories' worth
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    height: int = 128
-    width: int = 160
+    # A run-time frame size: the networks see it through the same downscale as at run time.
+    height: int = 256
+    width: int = 256
     steps: int = 24  # poses per trajectory after the start
     fov_deg: tuple[float, float] = (40.0, 90.0)  # vertical, drawn uniformly per trajectory
     supersample: int = 2  # anti-aliased colour, like a camera or the renders users see
@@ -118,16 +121,18 @@ def load_shard(path: Path) -> list[RenderedTrajectory]:
 class Sample:
     """One completion example and one seed-depth example, CHW float32 tensors."""
 
-    rgb: torch.Tensor  # (3, H, W) splatted colour, pull-push filled
-    depth: torch.Tensor  # (1, H, W) splatted depth, pull-push filled
+    rgb: torch.Tensor  # (3, H, W) splatted colour, holes unfilled
+    depth: torch.Tensor  # (1, H, W) splatted depth
     mask: torch.Tensor  # (1, H, W) 1 where the cache covered the pixel
     target_rgb: torch.Tensor  # (3, H, W) ground truth at the pose
     target_depth: torch.Tensor  # (1, H, W)
     fov_deg: float
 
 
-def replay(traj: RenderedTrajectory, stride: int) -> Iterator[Sample]:
-    """Step a world session seeded from frame 0 through every `stride`-th pose."""
+def replay(traj: RenderedTrajectory, stride: int, fuse_fills: bool = False) -> Iterator[Sample]:
+    """Step a world session seeded from frame 0 through every `stride`-th pose. Holes are fused
+    back from ground truth, or with `fuse_fills` from the pull-push fill: then later views also
+    hold the smears a real completer leaves in the cache, as they do at run time."""
     T, H, W, _ = traj.rgb.shape
     config = SessionConfig(width=W, height=H, fov_deg=traj.fov_deg)
     seed_depth = traj.depth[0].astype(np.float32)
@@ -139,9 +144,9 @@ def replay(traj: RenderedTrajectory, stride: int) -> Iterator[Sample]:
         target_rgb = torch.from_numpy(traj.rgb[i]).permute(2, 0, 1).float() / 255
         target_depth = torch.from_numpy(traj.depth[i].astype(np.float32))[None]
         mask = view.mask.float()
-        rgb, depth = fill_holes(view.rgb[None], view.depth[None], mask[None])
-        yield Sample(rgb[0], depth[0], mask, target_rgb, target_depth, traj.fov_deg)
-        session.end_step(pending, target_rgb[None], target_depth[None], 0.0)
+        yield Sample(view.rgb, view.depth, mask, target_rgb, target_depth, traj.fov_deg)
+        fused_rgb, fused_depth = fill_holes(view.rgb[None], view.depth[None], mask[None]) if fuse_fills else (target_rgb[None], target_depth[None])
+        session.end_step(pending, fused_rgb, fused_depth, 0.0)
 
 
 def augment_colour(rng: np.random.Generator, *images: torch.Tensor) -> list[torch.Tensor]:
@@ -154,7 +159,7 @@ def augment_colour(rng: np.random.Generator, *images: torch.Tensor) -> list[torc
         x = (x * gain).clamp(0, 1) ** gamma
         grey = x.mean(0, keepdim=True)
         x = grey + (x - grey) * saturation
-        x = x.mean() + (x - x.mean()) * contrast
+        x = 0.5 + (x - 0.5) * contrast  # about mid-grey, not the mean: the same map for every image
         out.append(x.clamp(0, 1))
     return out
 
@@ -188,9 +193,18 @@ class TrajectoryDataset(torch.utils.data.IterableDataset):
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         stream, streams = self.rank * workers + worker, self.world_size * workers
         rng = np.random.default_rng([self.base_seed, 1, stream])
+        # Consecutive samples come from one trajectory: a shuffle buffer mixes several into
+        # each batch, which would otherwise hold one scene seen from neighbouring poses.
+        buffer: list[dict[str, torch.Tensor]] = []
+        for sample in self._samples(rng, stream, streams):
+            buffer.append(sample)
+            if len(buffer) >= SHUFFLE_BUFFER:
+                yield buffer.pop(int(rng.integers(len(buffer))))
+
+    def _samples(self, rng: np.random.Generator, stream: int, streams: int) -> Iterator[dict[str, torch.Tensor]]:
         for traj in self._trajectories(rng, stream, streams):
             stride = int(rng.choice(STRIDES))
-            for s in replay(traj, stride):
+            for s in replay(traj, stride, fuse_fills=rng.random() < 0.5):
                 if rng.random() > 0.5:  # thin out consecutive, near-identical samples
                     continue
                 rgb, target_rgb = augment_colour(rng, s.rgb, s.target_rgb)

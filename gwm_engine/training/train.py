@@ -25,12 +25,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
-from gwm_engine.model.learned import PRESETS, LearnedModel, ray_channels
+from gwm_engine.model.learned import PRESETS, LearnedModel, completed, seed_depth
 from gwm_engine.training.data import DataConfig, TrajectoryDataset
-
-# Known pixels are the cache's at run time, but the residual there still leaks into the holes
-# when it is upsampled to the frame size: a small weight keeps it near zero.
-KNOWN_WEIGHT = 0.1
 
 
 @dataclass
@@ -48,6 +44,7 @@ class TrainConfig:
     resume: bool = False
     networks: str = "both"  # which to train from scratch: both, depth or completion
     frozen_from: Path | None = None  # with one network trained: the weights file the other comes from
+    init: Path | None = None  # the weights file the trained networks start from (fine-tuning); None: fresh
     device: str = "cpu"
     data_config: DataConfig = field(default_factory=DataConfig)
 
@@ -68,36 +65,39 @@ NETWORKS = ("both", "depth", "completion")
 
 class Losses(nn.Module):
     """The networks being trained behind one module, so DistributedDataParallel wraps them
-    together. `networks` picks which: "both", or one of them alone (the other is not run)."""
+    together. `networks` picks which: "both", or one of them alone (the other is not run).
+
+    Both run through the inference path (`completed`, `seed_depth`): down to the working size,
+    through the network, back up into the frame, and they are scored there, at full resolution.
+    Completion is scored on hole pixels only: known pixels are the cache's at run time.
+    """
 
     def __init__(self, model: LearnedModel, networks: str = "both"):
         super().__init__()
         self.depth_net, self.completion_net = model.depth_net, model.completion_net
-        self.networks = networks
+        self.preset, self.networks = model.preset, networks
 
     def forward(self, b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
         log_target = torch.log(b["target_depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M))
         if self.networks in ("both", "completion"):
-            mask = b["mask"]
-            weight = (1 - mask) + KNOWN_WEIGHT * mask
-            d_rgb, d_log = self.completion_net(b["rgb"], b["depth"], mask)
-            rgb = b["rgb"] + d_rgb
-            log_depth = torch.log(b["depth"].clamp(MIN_DEPTH_M, MAX_DEPTH_M)) + d_log
-            norm = weight.sum() + 1e-6
-            out["fill_rgb"] = (weight * (rgb - b["target_rgb"]).abs()).sum() / (3 * norm)
-            out["fill_grad"] = gradient_l1(rgb, b["target_rgb"], 1 - mask)
-            out["fill_depth"] = (weight * (log_depth - log_target).abs()).sum() / norm
+            hole = 1 - b["mask"]
+            rgb, depth = completed(self.completion_net, b["rgb"], b["depth"], b["mask"], self.preset)
+            n = hole.sum() + 1e-6
+            err = rgb - b["target_rgb"]
+            # L1 for sharp fills, plus squared error: what PSNR scores.
+            out["fill_rgb"] = (hole * (err.abs() + 4 * err**2)).sum() / (3 * n)
+            out["fill_grad"] = gradient_l1(rgb, b["target_rgb"], hole)
+            out["fill_depth"] = (hole * (torch.log(depth) - log_target).abs()).sum() / n
         if self.networks in ("both", "depth"):
-            B, _, H, W = b["target_rgb"].shape
-            rays = torch.cat([ray_channels(1, H, W, float(f)) for f in b["fov_deg"]]).to(log_target.device)
             seed_rgb = (b["target_rgb"] + 0.02 * torch.randn_like(b["target_rgb"])).clamp(0, 1)  # sensor noise
-            log_seed = torch.log(self.depth_net(seed_rgb, rays))
+            depth_net = lambda rgb, rays: (self.depth_net(rgb, rays),)  # noqa: E731 - the backend's calling convention
+            log_seed = torch.log(seed_depth(depth_net, seed_rgb, b["fov_deg"].tolist(), self.preset))
             ones = torch.ones_like(log_seed)
             out["seed_depth"] = (log_seed - log_target).abs().mean()
             out["seed_grad"] = gradient_l1(log_seed, log_target, ones) + gradient_l1(
                 F.avg_pool2d(log_seed, 4), F.avg_pool2d(log_target, 4), ones[..., ::4, ::4])
-        weights = {"fill_rgb": 1.0, "fill_grad": 0.5, "fill_depth": 0.5, "seed_depth": 1.0, "seed_grad": 0.5}
+        weights = {"fill_rgb": 1.0, "fill_grad": 0.25, "fill_depth": 0.5, "seed_depth": 1.0, "seed_grad": 0.5}
         out["loss"] = sum(weights[k] * v for k, v in out.items())
         return out
 
@@ -128,10 +128,12 @@ def train(cfg: TrainConfig) -> Path:
     torch.manual_seed(cfg.seed + rank)
     cfg.out.mkdir(parents=True, exist_ok=True)
     model = LearnedModel(PRESETS[cfg.preset])
-    if cfg.frozen_from and cfg.networks != "both":
-        frozen = LearnedModel.load(cfg.frozen_from)
-        name = "depth_net" if cfg.networks == "completion" else "completion_net"
-        getattr(model, name).load_state_dict(getattr(frozen, name).state_dict())
+    trained_names = ("depth_net", "completion_net") if cfg.networks == "both" else (f"{cfg.networks}_net",)
+    for path, names in ((cfg.frozen_from, {"depth_net", "completion_net"} - set(trained_names)), (cfg.init, trained_names)):
+        if path:
+            start = LearnedModel.load(path)
+            for name in names:
+                getattr(model, name).load_state_dict(getattr(start, name).state_dict())
     losses = Losses(model, cfg.networks).to(device).train()
     trained = {"both": losses, "depth": losses.depth_net, "completion": losses.completion_net}[cfg.networks]
     opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, weight_decay=1e-4)
@@ -179,7 +181,7 @@ def train(cfg: TrainConfig) -> Path:
     if rank == 0:
         log.close()
         meta = {"preset": model.preset.name, "networks": cfg.networks,
-                "frozen_from": str(cfg.frozen_from) if cfg.frozen_from else None, "steps": step, "batch": cfg.batch * world, "processes": world,
+                "frozen_from": str(cfg.frozen_from) if cfg.frozen_from else None, "init": str(cfg.init) if cfg.init else None, "steps": step, "batch": cfg.batch * world, "processes": world,
                 "wall_s": round(time.perf_counter() - t0, 1), "device": _device_name(device),
                 "data": str(cfg.data) if cfg.data else "rendered on the fly", "seed": cfg.seed,
                 "config": json.loads(json.dumps(asdict(cfg), default=str))}

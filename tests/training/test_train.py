@@ -49,3 +49,13 @@ def test_one_network_trains_while_the_other_keeps_its_weights(tmp_path: Path):
         ours, theirs = getattr(model, name).state_dict(), getattr(shipped, name).state_dict()
         assert all(torch.equal(ours[k], theirs[k]) for k in ours) == kept, name
     assert model.meta["networks"] == "completion"
+
+
+def test_init_starts_the_trained_network_from_a_weights_file(tmp_path: Path):
+    shipped = LearnedModel.load(DEFAULT_WEIGHTS)
+    cfg = TrainConfig(out=tmp_path, steps=1, batch=2, workers=0, lr=1e-6, warmup=1, data_config=SMALL, networks="depth", init=DEFAULT_WEIGHTS)
+    model = LearnedModel.load(train(cfg))
+    ours, theirs = model.depth_net.state_dict(), shipped.depth_net.state_dict()
+    assert not all(torch.equal(ours[k], theirs[k]) for k in ours)  # it trained...
+    assert max(float((ours[k] - theirs[k]).abs().max()) for k in ours) < 1e-3  # ...from the shipped weights
+    assert model.meta["init"] == str(DEFAULT_WEIGHTS)
