@@ -29,7 +29,9 @@ class CompletionNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (32, 48, 64, 96)):
         super().__init__()
         self.widths = tuple(widths)
-        self.unet = UNet(5 * 4, 4 * 4, self.widths)  # 2x2 pixel unshuffle, as in DepthNet
+        # Leaky: trained on hole pixels only, a plain-ReLU completion net lost nearly all its
+        # units within a few hundred steps and settled on a zero residual.
+        self.unet = UNet(5 * 4, 4 * 4, self.widths, leak=0.1)  # 2x2 pixel unshuffle, as in DepthNet
 
     def forward(self, rgb: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         log_depth = (torch.log(depth.clamp(MIN_DEPTH_M, MAX_DEPTH_M)) - LOG_MID) / LOG_SCALE
