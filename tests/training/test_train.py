@@ -1,10 +1,13 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
 
 from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
-from gwm_engine.training.data import DataConfig, TrajectoryDataset
+from gwm_engine.training.data import DataConfig, TrajectoryDataset, write_shards
 from gwm_engine.training.train import Losses, TrainConfig, train
 
 SMALL = DataConfig(height=48, width=64, steps=6, supersample=1)
@@ -59,3 +62,15 @@ def test_init_starts_the_trained_network_from_a_weights_file(tmp_path: Path):
     assert not all(torch.equal(ours[k], theirs[k]) for k in ours)  # it trained...
     assert max(float((ours[k] - theirs[k]).abs().max()) for k in ours) < 1e-3  # ...from the shipped weights
     assert model.meta["init"] == str(DEFAULT_WEIGHTS)
+
+
+def test_torchrun_trains_one_model_on_two_processes(tmp_path: Path):
+    shards = tmp_path / "shards"
+    write_shards(shards, trajectories=4, per_shard=2, config=SMALL)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "gwm_engine.cli", "train",
+           "--data", str(shards), "--out", str(out), "--steps", "2", "--batch", "2", "--workers", "0"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ | {"OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    meta = LearnedModel.load(out / "weights.pt").meta
+    assert meta["processes"] == 2 and meta["batch"] == 4 and meta["steps"] == 2
