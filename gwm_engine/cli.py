@@ -107,11 +107,11 @@ def cmd_scene(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from gwm_engine.training.data import write_shards
+    from gwm_engine.training.data import PER_SHARD, write_shards
 
     if args.trajectories < 1 or args.workers < 1:
         raise InvalidInput("--trajectories and --workers must be at least 1")
-    with tqdm(total=-(-args.trajectories // 16), desc="rendering shards", unit="shard") as bar:
+    with tqdm(total=-(-args.trajectories // PER_SHARD), desc="rendering shards", unit="shard") as bar:
         paths = write_shards(Path(args.out), args.trajectories, workers=args.workers, base_seed=args.seed, progress=bar.update)
     print(f"{len(paths)} shards of rendered trajectories in {args.out}")
     return 0
@@ -129,6 +129,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--data {args.data} is not a directory of shards (write them with `gwm-engine data`)")
     if args.networks not in NETWORKS:
         raise InvalidInput(f"unknown --networks {args.networks!r}; choose from {', '.join(NETWORKS)}")
+    if args.frozen_from and args.networks == "both":
+        raise InvalidInput("--frozen-from keeps one network fixed: use it with --networks depth or --networks completion")
     cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
                       seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
                       resume=args.resume, device=args.device, frozen_from=Path(args.frozen_from) if args.frozen_from else None,

@@ -65,3 +65,17 @@ def test_scene_writes_rgb_and_exact_depth(tmp_path):
     assert np.all(np.isfinite(depth)) and depth.min() > 0
     r = gwm("scene", "--family", "moon", "--out", str(tmp_path / "y.png"))
     assert r.returncode == 2 and "unknown family" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--steps", "0"], "--steps and --batch"),
+        (["--networks", "everything"], "unknown --networks"),
+        (["--frozen-from", "w.pt"], "--frozen-from keeps one network fixed"),
+        (["--data", "no-such-dir"], "is not a directory of shards"),
+    ],
+)
+def test_train_bad_input_exits_nonzero_with_message(args, message, tmp_path):
+    r = gwm("train", *args, "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr

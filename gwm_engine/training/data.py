@@ -30,6 +30,7 @@ from gwm_engine.world.session import SessionConfig, WorldSession
 HELD_OUT_SEEDS = 1000
 STRIDES = (1, 2, 3, 4, 6, 8)
 SHUFFLE_BUFFER = 48  # samples, about four trajectories' worth
+PER_SHARD = 16  # trajectories per shard file
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def save_shard(path: Path, trajectories: list[RenderedTrajectory]) -> None:
     )
 
 
-def write_shards(out_dir: Path, trajectories: int, per_shard: int = 16, workers: int = 1, config: DataConfig = DataConfig(), base_seed: int = 0, progress=None) -> list[Path]:
+def write_shards(out_dir: Path, trajectories: int, per_shard: int = PER_SHARD, workers: int = 1, config: DataConfig = DataConfig(), base_seed: int = 0, progress=None) -> list[Path]:
     """Render trajectories [0, trajectories) into shard files of `per_shard`; existing shards
     are kept, so an interrupted run resumes."""
     out_dir.mkdir(parents=True, exist_ok=True)
