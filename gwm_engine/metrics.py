@@ -17,34 +17,39 @@ def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: flo
 
 
 def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """The 1-D window (size,); SSIM's 2-D window is its outer product, applied separably."""
     x = torch.arange(size, dtype=torch.float64) - size // 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :])[None, None]
+    return g / g.sum()
 
 
-def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> np.ndarray:
-    """Per-pixel SSIM (H, W) of two (H, W, 3) or (H, W) images, averaged over channels.
+def ssim_tensor(x: torch.Tensor, y: torch.Tensor, peak: float = 1.0) -> torch.Tensor:
+    """Per-pixel, per-channel SSIM (N, C, H, W) of two (N, C, H, W) images; differentiable.
 
     Wang et al. 2004: an 11x11 Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03; the image is
     reflect-padded so the map covers every pixel and can be averaged over any mask.
     """
-    x = torch.as_tensor(np.asarray(a, dtype=np.float64))
-    y = torch.as_tensor(np.asarray(b, dtype=np.float64))
-    if x.ndim == 2:
-        x, y = x[..., None], y[..., None]
-    x, y = x.permute(2, 0, 1)[:, None], y.permute(2, 0, 1)[:, None]  # (C, 1, H, W)
-    win = _gaussian_window()
-    pad = win.shape[-1] // 2
+    n, c, h, w = x.shape
+    g = _gaussian_window().to(x)
+    pad = len(g) // 2
 
     def blur(t: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(F.pad(t, (pad,) * 4, mode="reflect"), win)
+        t = F.pad(t.reshape(n * c, 1, h, w), (pad,) * 4, mode="reflect")
+        return F.conv2d(F.conv2d(t, g[None, None, :, None]), g[None, None, None, :]).reshape(n, c, h, w)
 
     mx, my = blur(x), blur(y)
     vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
     c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
-    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
-    return s.mean(dim=0)[0].numpy()
+    return ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> np.ndarray:
+    """Per-pixel SSIM (H, W) of two (H, W, 3) or (H, W) images, averaged over channels."""
+    x = torch.as_tensor(np.asarray(a, dtype=np.float64))
+    y = torch.as_tensor(np.asarray(b, dtype=np.float64))
+    if x.ndim == 2:
+        x, y = x[..., None], y[..., None]
+    return ssim_tensor(x.permute(2, 0, 1)[None], y.permute(2, 0, 1)[None], peak)[0].mean(dim=0).numpy()
 
 
 def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: float = 255.0) -> float:
