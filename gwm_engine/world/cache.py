@@ -2,7 +2,9 @@
 
 Memory and per-frame time stay flat on long walks:
 - the point count is capped: when an insert would overflow, the points seen least recently are
-  dropped first (what the player looks at is always the most recent, so it is never forgotten);
+  dropped first (what the player looks at is always the most recent, so it is never forgotten),
+  except pinned points, which are never dropped: the seed, the one view that is real rather
+  than generated, so coming back to it shows it however much was generated meanwhile;
 - points are kept in insertion order, which is spatially coherent (one step inserts one view's
   holes), in blocks of BLOCK points with a bounding box each; a render splats only the blocks
   whose box meets the view frustum, so its cost follows what is in view, not the cache size.
@@ -18,6 +20,7 @@ from gwm_engine.world.splat import NEAR_M, SplatImage, splat
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it sorts).
 KEEP_FRACTION = 0.75
 BLOCK = 4096
+PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
 _CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
 
 
@@ -41,7 +44,8 @@ class WorldCache:
         return sum(t.numel() * t.element_size() for t in (self.xyz, self.rgb, self.radius, self.last_seen))
 
     def add(self, xyz: torch.Tensor, rgb: torch.Tensor, radius: torch.Tensor, step: int) -> None:
-        """Append points: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32, seen at `step`."""
+        """Append points: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32, seen at `step`
+        (PINNED: never evicted)."""
         m = min(xyz.shape[0], self.capacity)
         xyz, rgb, radius = xyz[:m], rgb[:m], radius[:m]
         if self.n + m > self.capacity:
@@ -110,7 +114,8 @@ class WorldCache:
             hit = img.mask.view(-1)
             winners = ids.index_select(0, img.index[hit])
             img.index[hit] = winners  # subset indices -> cache indices
-        self.last_seen.index_fill_(0, winners, step)
+        seen = self.last_seen.index_select(0, winners)
+        self.last_seen.index_copy_(0, winners, seen.clamp_min(step))  # pinned points stay pinned
         return img
 
     def clone(self) -> "WorldCache":

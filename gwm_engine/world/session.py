@@ -20,7 +20,7 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry.actions import CameraAction, apply_action, validate_pose
 from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.model.base import WorldModel
-from gwm_engine.world.cache import WorldCache
+from gwm_engine.world.cache import PINNED, WorldCache
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.worldfile import pack_world, to_ply, unpack_world
 
@@ -157,7 +157,7 @@ class WorldSession:
         else:
             depth_t = torch.from_numpy(depth)
         session = cls(WorldCache(config.capacity), config, model, np.eye(4))
-        session._fuse(rgb_t, depth_t, torch.ones_like(depth_t, dtype=torch.bool), np.eye(4))
+        session._fuse(rgb_t, depth_t, torch.ones_like(depth_t, dtype=torch.bool), np.eye(4), pinned=True)
         return session
 
     # -- stepping -------------------------------------------------------------------------
@@ -203,12 +203,13 @@ class WorldSession:
             raise result
         return result
 
-    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray) -> None:
+    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray, pinned: bool = False) -> None:
         """Add the pixels `where` (H, W) bool of an RGB-D view at `pose` to the cache."""
         if not bool(where.any()):
             return
         pts = unproject(depth, self.intrinsics, pose, where)
-        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
+        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx),
+                       PINNED if pinned else self.steps)
 
     # -- copies, files, export ------------------------------------------------------------------
     def fork(self) -> "WorldSession":

@@ -72,6 +72,22 @@ def test_cache_capacity_bounds_points(noise_image, model):
     assert len(s.cache) <= 2 * 32 * 32
 
 
+def test_eviction_keeps_the_seed_so_coming_back_shows_it(noise_image, model):
+    """Turning full circle fills the cache with generated views several times over; the seed
+    (the one real view) must still be there when the player faces it again."""
+    s = WorldSession.create(noise_image, _depth_for(noise_image), SessionConfig(32, 32, points_per_pixel=2), model)
+    first = s.step()
+    for _ in range(18):
+        last = s.step(CameraAction(turn=(20, 0, 0)))
+    assert len(s.cache) <= 2 * 32 * 32
+    assert np.allclose(last.pose, np.eye(4), atol=1e-6)
+    assert last.mask.mean() > 0.99 and psnr(last.rgb, first.rgb) >= 40
+    restored = WorldSession.load(s.save(), model)  # and so it stays in a saved world
+    for _ in range(18):
+        last = restored.step(CameraAction(turn=(20, 0, 0)))
+    assert last.mask.mean() > 0.99 and psnr(last.rgb, first.rgb) >= 40
+
+
 def test_stereo_frames_have_two_eyes_ipd_apart(noise_image, model):
     s = WorldSession.create(noise_image, None, SessionConfig(48, 48, stereo=True, ipd_m=0.1), model)
     f = s.step()
