@@ -52,19 +52,20 @@ def splat(
     u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx).floor_().clamp_(-2, W + 1).long()
     v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy).floor_().clamp_(-2, H + 1).long()
 
-    dump = H * W  # out-of-view points land in an extra slot that is dropped
-    visible = in_front & (u >= 0) & (u < W) & (v >= 0) & (v < H)
-    pix = torch.where(visible, v * W + u, dump)
-    ids = torch.arange(n, dtype=torch.int64)
-    keys = torch.bitwise_or(d.view(torch.int32).long().bitwise_left_shift_(32), ids)
+    dump = H * W  # footprint pixels off the image land in an extra slot that is dropped
+    # Only points that land in the image go on: on a long walk most cached points are out of view.
+    ids = (in_front & (u >= 0) & (u < W) & (v >= 0) & (v < H)).nonzero().squeeze(1)
+    u, v, dv = u.index_select(0, ids), v.index_select(0, ids), d.index_select(0, ids)
+    pix = v * W + u
+    keys = torch.bitwise_or(dv.view(torch.int32).long().bitwise_left_shift_(32), ids)
 
-    big = visible & (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx)
+    big = radius.index_select(0, ids) * inv_d.index_select(0, ids) > FOOTPRINT_MIN_RADIUS_PX / K.fx
     all_pix, all_keys = [pix], [keys]
     if bool(big.any()):
         sel = big.nonzero().squeeze(1)
         su, sv = u.index_select(0, sel), v.index_select(0, sel)
-        pen = (d.index_select(0, sel) * FOOTPRINT_PENALTY).view(torch.int32).long()
-        pen_keys = torch.bitwise_or(pen.bitwise_left_shift_(32), sel)
+        pen = (dv.index_select(0, sel) * FOOTPRINT_PENALTY).view(torch.int32).long()
+        pen_keys = torch.bitwise_or(pen.bitwise_left_shift_(32), ids.index_select(0, sel))
         for dy, dx in _OFFSETS:
             nu, nv = su + dx, sv + dy
             ok = (nu >= 0) & (nu < W) & (nv >= 0) & (nv < H)
