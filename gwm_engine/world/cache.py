@@ -5,9 +5,10 @@ Memory and per-frame time stay flat on long walks:
   dropped first (what the player looks at is always the most recent, so it is never forgotten),
   except pinned points, which are never dropped: the seed, the one view that is real rather
   than generated, so coming back to it shows it however much was generated meanwhile;
-- points are kept in insertion order, which is spatially coherent (one step inserts one view's
-  holes), in blocks of BLOCK points with a bounding box each; a render splats only the blocks
-  whose box meets the view frustum, so its cost follows what is in view, not the cache size.
+- points are kept in blocks of BLOCK points with a bounding box each, each step's points and
+  each eviction's survivors packed in Z-order so that a block holds a compact piece of space;
+  a render splats only the blocks whose box meets the view frustum, so its cost follows what
+  is in view, not the cache size.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class WorldCache:
         """Append points: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32, seen at `step`
         (PINNED: never evicted)."""
         m = min(xyz.shape[0], self.capacity)
-        xyz, rgb, radius = xyz[:m], rgb[:m], radius[:m]
+        order = _z_order(xyz[:m])
+        xyz, rgb, radius = xyz[order], rgb[order], radius[order]
         if self.n + m > self.capacity:
             self._evict(keep=min(int(self.capacity * KEEP_FRACTION), self.capacity - m))
         s = slice(self.n, self.n + m)
@@ -57,8 +59,19 @@ class WorldCache:
         self.n += m
 
     def _evict(self, keep: int) -> None:
-        order = torch.argsort(self.last_seen[: self.n], descending=True, stable=True)[:keep]
-        order, _ = torch.sort(order)  # keep insertion order, and with it spatial coherence
+        if keep <= 0:
+            self.n = 0
+            return
+        # The `keep` most recently seen: all newer than the keep-th newest, then ties as fit (a
+        # selection, not a sort: this runs every few dozen steps on a million points).
+        seen = self.last_seen[: self.n]
+        cut = torch.kthvalue(seen, self.n - keep + 1).values
+        survive = seen > cut
+        survive[(seen == cut).nonzero().squeeze(1)[: keep - int(survive.sum())]] = True
+        order = survive.nonzero().squeeze(1)
+        # The survivors in Z-order too: in insertion order, each block would gather the few
+        # survivors of many steps, near and far mixed, and its box would meet every frustum.
+        order = order[_z_order(self.xyz[:, order].T)]
         self.xyz[:, :keep] = self.xyz[:, order]
         for buf in (self.rgb, self.radius, self.last_seen):
             buf[:keep] = buf[order]
@@ -128,7 +141,39 @@ class WorldCache:
         out.block_hi.copy_(self.block_hi)
         return out
 
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], capacity: int) -> "WorldCache":
+        """The cache `state()` describes, points in the same order (so it renders the same frames)."""
+        out = cls(capacity)
+        out.n = n = min(state["xyz"].shape[0], out.capacity)
+        out.xyz[:, :n] = state["xyz"][:n].T
+        for key, buf in (("rgb", out.rgb), ("radius", out.radius), ("last_seen", out.last_seen)):
+            buf[:n] = state[key][:n]
+        out._update_bounds(0, n)
+        return out
+
     def state(self) -> dict[str, torch.Tensor]:
         """The used part of each buffer (views, not copies); xyz as (n, 3)."""
         n = self.n
         return {"xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n]}
+
+
+def _spread_bits(q: torch.Tensor) -> torch.Tensor:
+    """Put bit i of each 10-bit value at bit 3i."""
+    q = (q | (q << 16)) & 0x030000FF
+    q = (q | (q << 8)) & 0x0300F00F
+    q = (q | (q << 4)) & 0x030C30C3
+    return (q | (q << 2)) & 0x09249249
+
+
+def _z_order(xyz: torch.Tensor) -> torch.Tensor:
+    """The order of points (M, 3) along a Z-order (Morton) curve over their bounding box.
+
+    One view's points span from the ground at the camera's feet to the sky: appended in pixel
+    order, every block would hold a strip from near to far, and its box would meet almost any
+    frustum. In Z-order each block holds a compact piece of space, so culling can drop it."""
+    if xyz.shape[0] < 2:
+        return torch.arange(xyz.shape[0])
+    lo, hi = xyz.amin(0), xyz.amax(0)
+    q = ((xyz - lo) * (1023 / (hi - lo).clamp_min(1e-6))).int()  # 3 x 10 bits fit an int32
+    return torch.argsort(_spread_bits(q[:, 0]) | (_spread_bits(q[:, 1]) << 1) | (_spread_bits(q[:, 2]) << 2))

@@ -227,9 +227,8 @@ class WorldSession:
         except TypeError as e:
             raise InvalidInput(f"world file config is malformed: {e}") from None
         pose = validate_pose(doc["pose"])
-        cache = WorldCache(max(doc["capacity"], config.capacity))
-        cache.add(torch.from_numpy(doc["xyz"]), torch.from_numpy(doc["rgb"]), torch.from_numpy(doc["radius"]), 0)
-        cache.last_seen[: cache.n] = torch.from_numpy(doc["last_seen"])
+        state = {k: torch.from_numpy(doc[k]) for k in ("xyz", "rgb", "radius", "last_seen")}
+        cache = WorldCache.from_state(state, max(doc["capacity"], config.capacity))
         return cls(cache, config, model, pose, doc["steps"])
 
     def export_ply(self) -> bytes:
