@@ -18,7 +18,8 @@ import torch
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.world.splat import NEAR_M, SplatImage, splat
 
-# What is kept when eviction runs: dropping a quarter at once makes eviction rare (it sorts).
+# What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
+# the whole cache).
 KEEP_FRACTION = 0.75
 BLOCK = 4096
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
@@ -132,6 +133,8 @@ class WorldCache:
         return img
 
     def clone(self) -> "WorldCache":
+        # Copies the block boxes rather than recomputing them (from_state): 3 ms against 19 ms
+        # for 1.4 M points, and a fork is a user's request.
         out = WorldCache(self.capacity)
         out.n = n = self.n
         out.xyz[:, :n] = self.xyz[:, :n]
