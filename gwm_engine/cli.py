@@ -131,10 +131,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InvalidInput(f"unknown --networks {args.networks!r}; choose from {', '.join(NETWORKS)}")
     if args.frozen_from and args.networks == "both":
         raise InvalidInput("--frozen-from keeps one network fixed: use it with --networks depth or --networks completion")
+    if not 0 <= args.own_fill <= 1:
+        raise InvalidInput("--own-fill is a share of replays: between 0 and 1")
     cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
                       seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
                       resume=args.resume, device=args.device, frozen_from=Path(args.frozen_from) if args.frozen_from else None,
-                      init=Path(args.init) if args.init else None, networks=args.networks)
+                      init=Path(args.init) if args.init else None, networks=args.networks, own_fill=args.own_fill)
     print(f"weights written to {train(cfg)}")
     return 0
 
@@ -218,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--networks", default="both", help="which to train: both, depth or completion")
     train.add_argument("--frozen-from", help="with --networks depth|completion: the weights the other network keeps")
     train.add_argument("--init", help="weights the trained networks start from (fine-tuning); default: fresh")
+    train.add_argument("--own-fill", type=float, default=0.0,
+                       help="share of replays that fuse the completion network's own fills (the rest: truth or pull-push)")
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.set_defaults(func=cmd_train)
 

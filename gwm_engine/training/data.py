@@ -4,9 +4,10 @@ A trajectory is rendered once (exact RGB-D at every pose; cheap to keep in shard
 made by replaying it through `WorldSession` exactly as inference runs it: seeded from the first
 frame, stepped by absolute poses, each hole fused back, so the splatted input (coverage,
 disocclusions, magnified surfels, new territory) has the distribution the networks meet at run
-time. Half the replays fuse ground truth (a perfect completer), half the pull-push fill (so the
-cache holds the smears a real completer leaves). Striding the replay (every 1st..8th pose) gives
-hole sizes from slivers to a third of the frame.
+time. Replays fuse ground truth (a perfect completer), the pull-push fill (so the cache holds
+the smears a real completer leaves), or, when training provides it, the completion network's
+own fill: then it learns to continue from its own earlier fills, as it must at run time.
+Striding the replay (every 1st..8th pose) gives hole sizes from slivers to a third of the frame.
 
 Seeds below HELD_OUT_SEEDS are never trained on: evaluation uses them.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -130,10 +131,14 @@ class Sample:
     fov_deg: float
 
 
-def replay(traj: RenderedTrajectory, stride: int, fuse_fills: bool = False) -> Iterator[Sample]:
+# (rgb (B, 3, H, W), depth (B, 1, H, W), mask (B, 1, H, W)) -> filled rgb, depth: a completer.
+Fill = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def replay(traj: RenderedTrajectory, stride: int, fill: Fill | None = None) -> Iterator[Sample]:
     """Step a world session seeded from frame 0 through every `stride`-th pose. Holes are fused
-    back from ground truth, or with `fuse_fills` from the pull-push fill: then later views also
-    hold the smears a real completer leaves in the cache, as they do at run time."""
+    back from ground truth, or from `fill`'s answer: then later views also hold the smears a
+    real completer leaves in the cache, as they do at run time."""
     T, H, W, _ = traj.rgb.shape
     config = SessionConfig(width=W, height=H, fov_deg=traj.fov_deg)
     seed_depth = traj.depth[0].astype(np.float32)
@@ -146,7 +151,7 @@ def replay(traj: RenderedTrajectory, stride: int, fuse_fills: bool = False) -> I
         target_depth = torch.from_numpy(traj.depth[i].astype(np.float32))[None]
         mask = view.mask.float()
         yield Sample(view.rgb, view.depth, mask, target_rgb, target_depth, traj.fov_deg)
-        fused_rgb, fused_depth = fill_holes(view.rgb[None], view.depth[None], mask[None]) if fuse_fills else (target_rgb[None], target_depth[None])
+        fused_rgb, fused_depth = fill(view.rgb[None], view.depth[None], mask[None]) if fill else (target_rgb[None], target_depth[None])
         session.end_step(pending, fused_rgb, fused_depth, 0.0)
 
 
@@ -168,11 +173,17 @@ def augment_colour(rng: np.random.Generator, *images: torch.Tensor) -> list[torc
 class TrajectoryDataset(torch.utils.data.IterableDataset):
     """Endless samples: from the shard files in `shards` when given (listed again on every pass,
     so training can start while `gwm-engine data` is still writing them), else rendered on the
-    fly. Each worker of each rank draws its own stream (seeded by base_seed, rank, worker)."""
+    fly. Each worker of each rank draws its own stream (seeded by base_seed, rank, worker).
 
-    def __init__(self, shards: Path | None, config: DataConfig = DataConfig(), base_seed: int = 0, rank: int = 0, world_size: int = 1):
+    `own_fill`: the network being trained, as a completer; `own_fill_share` of the replays fuse
+    its fills, the rest ground truth or pull-push in equal parts. In loader worker processes it
+    is the network as it was when the workers started."""
+
+    def __init__(self, shards: Path | None, config: DataConfig = DataConfig(), base_seed: int = 0, rank: int = 0, world_size: int = 1,
+                 own_fill: Fill | None = None, own_fill_share: float = 0.0):
         super().__init__()
         self.shards, self.config, self.base_seed, self.rank, self.world_size = shards, config, base_seed, rank, world_size
+        self.own_fill, self.own_fill_share = own_fill, own_fill_share if own_fill else 0.0
 
     def _trajectories(self, rng: np.random.Generator, stream: int, streams: int) -> Iterator[RenderedTrajectory]:
         if self.shards is not None:
@@ -205,7 +216,9 @@ class TrajectoryDataset(torch.utils.data.IterableDataset):
     def _samples(self, rng: np.random.Generator, stream: int, streams: int) -> Iterator[dict[str, torch.Tensor]]:
         for traj in self._trajectories(rng, stream, streams):
             stride = int(rng.choice(STRIDES))
-            for s in replay(traj, stride, fuse_fills=rng.random() < 0.5):
+            r = rng.random()
+            fill = self.own_fill if r < self.own_fill_share else (fill_holes if r < (1 + self.own_fill_share) / 2 else None)
+            for s in replay(traj, stride, fill):
                 if rng.random() > 0.5:  # thin out consecutive, near-identical samples
                     continue
                 rgb, target_rgb = augment_colour(rng, s.rgb, s.target_rgb)

@@ -10,6 +10,7 @@ step and RNG state, so `--resume` continues a run bit for bit on the same hardwa
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import platform
@@ -45,6 +46,7 @@ class TrainConfig:
     networks: str = "both"  # which to train from scratch: both, depth or completion
     frozen_from: Path | None = None  # with one network trained: the weights file the other comes from
     init: Path | None = None  # the weights file the trained networks start from (fine-tuning); None: fresh
+    own_fill: float = 0.0  # share of replays that fuse the completion network's own fills
     device: str = "cpu"
     data_config: DataConfig = field(default_factory=DataConfig)
 
@@ -102,6 +104,22 @@ class Losses(nn.Module):
         return out
 
 
+class OwnFill:
+    """The completion network being trained, as the completer a replay fuses (no gradients).
+    Loader workers get a copy on the CPU as it is when they start; without workers the replay
+    uses the live network, wherever it is."""
+
+    def __init__(self, net: nn.Module, preset, snapshot: bool):
+        self.net = copy.deepcopy(net).cpu() if snapshot else net
+        self.preset = preset
+
+    def __call__(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        device = next(self.net.parameters()).device
+        with torch.no_grad():
+            out = completed(self.net, rgb.to(device), depth.to(device), mask.to(device), self.preset)
+        return out[0].cpu(), out[1].cpu()
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up, then cosine decay to a tenth."""
     if step < cfg.warmup:
@@ -148,7 +166,9 @@ def train(cfg: TrainConfig) -> Path:
     net = nn.parallel.DistributedDataParallel(losses) if world > 1 else losses
 
     # Resuming skips ahead in the data stream by reseeding it with the step.
-    dataset = TrajectoryDataset(cfg.data, cfg.data_config, base_seed=cfg.seed * 1_000_003 + step, rank=rank, world_size=world)
+    own_fill = OwnFill(losses.completion_net, model.preset, snapshot=cfg.workers > 0) if cfg.own_fill > 0 else None
+    dataset = TrajectoryDataset(cfg.data, cfg.data_config, base_seed=cfg.seed * 1_000_003 + step, rank=rank, world_size=world,
+                                own_fill=own_fill, own_fill_share=cfg.own_fill)
     loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch, num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
     bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
     log = open(cfg.out / "log.jsonl", "a") if rank == 0 else None

@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gwm_engine.model.classical import fill_holes
 from gwm_engine.training.data import HELD_OUT_SEEDS, DataConfig, TrajectoryDataset, load_shard, render_trajectory, replay, write_shards
 
 SMALL = DataConfig(height=48, width=64, steps=6, supersample=1)
@@ -32,7 +33,7 @@ def test_replay_gives_holes_to_fill_and_the_truth_behind_them():
 
 def test_replay_can_fuse_fills_so_later_views_hold_a_completers_smears():
     traj = render_trajectory(2, SMALL)
-    truth, fills = list(replay(traj, stride=1)), list(replay(traj, stride=1, fuse_fills=True))
+    truth, fills = list(replay(traj, stride=1)), list(replay(traj, stride=1, fill=fill_holes))
     assert torch.equal(truth[0].rgb, fills[0].rgb)  # nothing fused yet
     def covered_error(samples):
         return sum(float(((s.rgb - s.target_rgb).abs() * s.mask).sum()) for s in samples[1:])

@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 
 from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
-from gwm_engine.training.data import DataConfig, TrajectoryDataset, write_shards
-from gwm_engine.training.train import Losses, TrainConfig, train
+from gwm_engine.training.data import DataConfig, TrajectoryDataset, render_trajectory, replay, write_shards
+from gwm_engine.training.train import Losses, OwnFill, TrainConfig, train
 
 SMALL = DataConfig(height=48, width=64, steps=6, supersample=1)
 
@@ -74,3 +74,22 @@ def test_torchrun_trains_one_model_on_two_processes(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     meta = LearnedModel.load(out / "weights.pt").meta
     assert meta["processes"] == 2 and meta["batch"] == 4 and meta["steps"] == 2
+
+
+def test_own_fill_is_the_network_as_inference_runs_it_live_or_as_a_snapshot(tmp_path: Path):
+    model = LearnedModel.load(DEFAULT_WEIGHTS)
+    sample = list(replay(render_trajectory(2, SMALL), stride=3))[-1]
+    view = (sample.rgb[None], sample.depth[None], sample.mask[None])
+    assert (view[2] == 0).any()
+    expected_rgb, _ = model.complete(*view)
+    live, snapshot = (OwnFill(model.completion_net, model.preset, snapshot=s) for s in (False, True))
+    for fill in (live, snapshot):
+        assert torch.allclose(fill(*view)[0], expected_rgb, atol=1e-5)
+    with torch.no_grad():
+        model.completion_net.unet.head.bias.add_(0.2)  # a training step, in effect
+    assert not torch.allclose(live(*view)[0], expected_rgb, atol=1e-3)
+    assert torch.allclose(snapshot(*view)[0], expected_rgb, atol=1e-5)
+    # and a run that fuses only its own fills trains
+    cfg = TrainConfig(out=tmp_path, steps=2, batch=2, workers=0, data_config=SMALL, networks="completion",
+                      frozen_from=DEFAULT_WEIGHTS, init=DEFAULT_WEIGHTS, own_fill=1.0)
+    assert LearnedModel.load(train(cfg)).meta["config"]["own_fill"] == 1.0
