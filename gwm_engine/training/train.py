@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
-from gwm_engine.model.learned import PRESETS, LearnedModel, completed, seed_depth
+from gwm_engine.model.learned import PRESETS, LearnedModel, Preset, completed, seed_depth
 from gwm_engine.training.data import DataConfig, TrajectoryDataset
 
 
@@ -109,7 +109,7 @@ class OwnFill:
     Loader workers get a copy on the CPU as it is when they start; without workers the replay
     uses the live network, wherever it is."""
 
-    def __init__(self, net: nn.Module, preset, snapshot: bool):
+    def __init__(self, net: nn.Module, preset: Preset, snapshot: bool):
         self.net = copy.deepcopy(net).cpu() if snapshot else net
         self.preset = preset
 
