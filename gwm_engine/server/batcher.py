@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from gwm_engine.geometry import CameraAction
-from gwm_engine.world import Frame, WorldSession, step_many
+from gwm_engine.world import StepFrame, WorldSession, step_many
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class StepBatcher:
     def enabled(self) -> bool:
         return self._wait_s > 0
 
-    async def step(self, session: WorldSession, action: CameraAction) -> Frame:
+    async def step(self, session: WorldSession, action: CameraAction) -> StepFrame:
         """One step of `session`; the caller must hold the session's lock."""
         loop = asyncio.get_running_loop()
         if not self.enabled:

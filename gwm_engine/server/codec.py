@@ -16,7 +16,7 @@ from gwm_engine.media import decode_image, encode_image
 from gwm_engine.server import wire
 from gwm_engine.server._proto import world_pb2 as pb
 from gwm_engine.server.sessions import FrameEncoding, SessionEntry
-from gwm_engine.world import Frame
+from gwm_engine.world import StepFrame
 
 DEFAULT_JPEG_QUALITY = 90
 RGB_ENCODINGS = (pb.RGB_ENCODING_RAW, pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG)
@@ -66,7 +66,7 @@ def action_from_wire(message: pb.Action) -> CameraAction:
 
 
 def frame_to_wire(frame: Frame, encoding: FrameEncoding, seq: int, client_time_us: int) -> pb.Frame:
-    """Encode a world Frame (and its right eye) for the wire; adds the `server_encode` timing."""
+    """Encode a world StepFrame (and its right eye) for the wire; adds the `server_encode` timing."""
     t0 = time.perf_counter()
     K = frame.intrinsics
     message = pb.Frame(

@@ -32,7 +32,7 @@ from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.play import ActionMailbox
 from gwm_engine.server.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
 from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
-from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, Frame, SessionConfig, WorldSession
+from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, StepFrame, SessionConfig, WorldSession
 
 T = TypeVar("T")
 
@@ -158,7 +158,7 @@ class WorldOperations:
     async def _produce(self, session_id: str, action: CameraAction, seq: int, client_time_us: int, arrived: float) -> pb.Frame:
         """Step a session (batched with other sessions) and encode the frame, with server timings."""
 
-        async def step(entry: SessionEntry) -> tuple[SessionEntry, Frame, float]:
+        async def step(entry: SessionEntry) -> tuple[SessionEntry, StepFrame, float]:
             started = time.perf_counter()
             return entry, await self._batcher.step(entry.session, action), started
 

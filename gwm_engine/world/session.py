@@ -62,7 +62,7 @@ class SessionConfig:
 
 
 @dataclass
-class Frame:
+class StepFrame:
     rgb: np.ndarray  # (H, W, 3) uint8
     depth: np.ndarray  # (H, W) float32 metres
     mask: np.ndarray  # (H, W) bool, True where the cache covered the pixel (not generated)
@@ -70,7 +70,7 @@ class Frame:
     intrinsics: Intrinsics
     index: int  # steps the session has taken
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
-    right: "Frame | None" = None  # stereo: the right eye; this frame is then the left eye
+    right: "StepFrame | None" = None  # stereo: the right eye; this frame is then the left eye
 
 
 @dataclass
@@ -172,7 +172,7 @@ class WorldSession:
         views = [self.cache.render(torch.from_numpy(p).float(), self.intrinsics, self.steps + 1) for p in eye_poses]
         return PendingStep(self, pose, eye_poses, views, t0, (time.perf_counter() - t0) * 1e3)
 
-    def end_step(self, pending: PendingStep, rgb: torch.Tensor, depth: torch.Tensor, complete_ms: float) -> Frame:
+    def end_step(self, pending: PendingStep, rgb: torch.Tensor, depth: torch.Tensor, complete_ms: float) -> StepFrame:
         """Composite the model's fill (V, 3, H, W) / (V, 1, H, W) into the holes and fuse it."""
         t = time.perf_counter()
         self.steps += 1
@@ -184,7 +184,7 @@ class WorldSession:
             out_depth = torch.where(known, view.depth, depth[i])
             rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
             self._fuse(rgb8, out_depth[0], ~known[0], eye)
-            frames.append(Frame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))
+            frames.append(StepFrame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))
         timings = {
             "render": pending.render_ms,
             "complete": complete_ms,
@@ -197,7 +197,7 @@ class WorldSession:
             frames[0].right = frames[1]
         return frames[0]
 
-    def step(self, action: CameraAction = CameraAction()) -> Frame:
+    def step(self, action: CameraAction = CameraAction()) -> StepFrame:
         result = step_many([(self, action)])[0]
         if isinstance(result, Exception):
             raise result
@@ -236,13 +236,13 @@ class WorldSession:
         return to_ply(st["xyz"].numpy(), st["rgb"].numpy())
 
 
-def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[Frame | Exception]:
+def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[StepFrame | Exception]:
     """Step many sessions with one model call per (model, size) group.
 
-    Each result is a Frame or the exception that session raised; one session's bad action or
+    Each result is a StepFrame or the exception that session raised; one session's bad action or
     failure never touches another's state.
     """
-    results: list[Frame | Exception | None] = [None] * len(pairs)
+    results: list[StepFrame | Exception | None] = [None] * len(pairs)
     groups: dict[tuple, list[tuple[int, PendingStep]]] = defaultdict(list)
     for i, (session, action) in enumerate(pairs):
         try:
