@@ -142,7 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from gwm_engine.quality import QualityConfig, format_report, run_quality
+    from gwm_engine.evaluation.quality import QualityConfig, format_report, run_quality
 
     cfg = QualityConfig(trajectories=args.trajectories, steps=args.steps, size=args.size, weights=args.weights,
                         backend=args.backend, device=args.device)

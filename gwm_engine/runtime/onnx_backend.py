@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from gwm_engine.runtime.base import ArrayLike, Backend, Network, NetworkSpec
-from gwm_engine.runtime.cache import cache_dir, cached_onnx
+from gwm_engine.runtime.onnx_files import cache_dir, cached_onnx
 
 log = logging.getLogger(__name__)
 

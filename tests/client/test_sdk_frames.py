@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gwm_engine.metrics import psnr
+from gwm_engine.evaluation.metrics import psnr
 
 SIZE = 64
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from gwm_engine.client import CameraAction
 from gwm_engine.geometry import Intrinsics, apply_action
-from gwm_engine.metrics import psnr
+from gwm_engine.evaluation.metrics import psnr
 
 SIZE = 64
 

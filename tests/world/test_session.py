@@ -3,7 +3,7 @@ import pytest
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
-from gwm_engine.metrics import psnr
+from gwm_engine.evaluation.metrics import psnr
 from gwm_engine.world import SessionConfig, WorldSession, step_many
 from gwm_engine.world.worldfile import unpack_world
 

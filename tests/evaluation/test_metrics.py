@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from gwm_engine.metrics import psnr, ssim, ssim_map, ssim_tensor
+from gwm_engine.evaluation.metrics import psnr, ssim, ssim_map, ssim_tensor
 
 
 def test_ssim_of_flat_images_is_the_luminance_term():

@@ -23,7 +23,7 @@ import torch
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.media import to_rgb8
-from gwm_engine.metrics import depth_errors, ssim_map
+from gwm_engine.evaluation.metrics import depth_errors, ssim_map
 from gwm_engine.model import ClassicalModel, WorldModel, load_model
 from gwm_engine.scenes import FAMILIES, make_scene, make_trajectory
 from gwm_engine.world.session import SessionConfig, WorldSession

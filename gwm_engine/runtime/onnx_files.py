@@ -1,4 +1,4 @@
-"""The on-disk cache: ONNX exports keyed by weights, and TensorRT engines.
+"""Exported ONNX files on disk, keyed by weights (TensorRT engines sit beside them).
 
 A daemon restart with the same weights reuses the exported file instead of tracing again; any
 change to the weights, the interface or the exporter gives a new key.

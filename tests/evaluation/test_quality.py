@@ -1,7 +1,7 @@
 import math
 
 from gwm_engine.cli import main
-from gwm_engine.quality import QualityConfig, format_report, run_quality
+from gwm_engine.evaluation.quality import QualityConfig, format_report, run_quality
 
 
 def test_eval_compares_the_three_models_on_held_out_scenes():
