@@ -31,13 +31,13 @@ from websockets.sync.client import connect
 
 from gwm_engine.cli import SAMPLE_DEPTH, SAMPLE_IMAGE, demo_actions
 from gwm_engine.client import CameraAction, LocalDaemon
+from gwm_engine.client.link_client import LinkClient, encode_request
 from gwm_engine.media import load_depth
-from gwm_engine.server import wire
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.server.config import MAX_MESSAGE_BYTES
-from gwm_engine.server.link_client import LinkClient, encode_request
-from gwm_engine.server.protocol import PROTOCOL_VERSION
+from gwm_engine.protocol import arrays
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 SIZES = ((256, 256), (640, 360))
 WARM_UP = 10
@@ -52,7 +52,7 @@ class Sample:
 def action_fields(action: CameraAction, seq: int) -> dict:
     fields: dict = {"seq": seq, "client_time_us": time.perf_counter_ns() // 1000}
     if action.pose is not None:
-        fields["pose"] = wire.pose_to_wire(action.pose)
+        fields["pose"] = arrays.pose_to_wire(action.pose)
     else:
         fields.update(zip(("move_right_m", "move_up_m", "move_forward_m"), map(float, action.move)))
         fields.update(zip(("turn_yaw_deg", "turn_pitch_deg", "turn_roll_deg"), map(float, action.turn)))

@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 
 from gwm_engine.geometry import Intrinsics
-from gwm_engine.server import wire
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol import arrays
+from gwm_engine.protocol._proto import world_pb2 as pb
 
 
 @dataclass
@@ -37,9 +37,9 @@ def frame_from_wire(message: pb.Frame) -> Frame:
     def eye(pose, rgb: bytes, depth: bytes, mask: bytes) -> Frame:
         return Frame(
             rgb=_decode_rgb(rgb, message.rgb_encoding, w, h),
-            depth=wire.depth_from_bytes(depth, message.depth_encoding, w, h),
-            mask=wire.mask_from_bytes(mask, w, h) if mask else None,
-            pose=wire.pose_from_wire(pose),
+            depth=arrays.depth_from_bytes(depth, message.depth_encoding, w, h),
+            mask=arrays.mask_from_bytes(mask, w, h) if mask else None,
+            pose=arrays.pose_from_wire(pose),
             intrinsics=intrinsics,
             seq=message.seq,
             index=message.index,
@@ -57,4 +57,4 @@ def _decode_rgb(data: bytes, encoding: int, width: int, height: int) -> np.ndarr
     if encoding in (pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG):
         with Image.open(io.BytesIO(data)) as im:
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    return wire.raw_rgb_from_bytes(data, width, height)
+    return arrays.raw_rgb_from_bytes(data, width, height)

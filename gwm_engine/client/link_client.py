@@ -8,7 +8,7 @@
 
 Replies come back as gwm.v1 messages (pb.Frame, pb.CreateSessionResponse, ...), the same
 classes the gRPC SDK receives, so frames from both transports compare directly. Engines use
-the gRPC SDK (gwm_engine.client); this client exists to exercise and document the link.
+the gRPC SDK (WorldClient); this client exists to exercise and document the link.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import grpc
 import msgpack
 from websockets.sync.client import ClientConnection, connect
 
-from gwm_engine.server import link_codec
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server.config import MAX_MESSAGE_BYTES
-from gwm_engine.server.link_codec import LinkMessage
-from gwm_engine.server.protocol import PROTOCOL_VERSION
+from gwm_engine.protocol import link_messages
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
+from gwm_engine.protocol.link_messages import LinkMessage
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 
 class LinkCallError(Exception):
@@ -53,7 +53,7 @@ class LinkClient:
         self.timeout_s = timeout_s
         self._exit = contextlib.ExitStack()  # websockets wants connect() used as a context manager
         self._ws: ClientConnection = self._exit.enter_context(
-            connect(url, compression=None, max_size=MAX_MESSAGE_BYTES + link_codec.FRAMING_BYTES, open_timeout=timeout_s, origin=origin)
+            connect(url, compression=None, max_size=MAX_MESSAGE_BYTES + link_messages.FRAMING_BYTES, open_timeout=timeout_s, origin=origin)
         )
         self._ids = itertools.count(1)
         self._early: dict[int, list[LinkMessage]] = {}  # replies that came while waiting for another id
@@ -91,7 +91,7 @@ class LinkClient:
         if message_id is not None and self._early.get(message_id):
             return self._early[message_id].pop(0)
         while True:
-            message = link_codec.decode(self._ws.recv(timeout=self.timeout_s), link_codec.REPLIES)
+            message = link_messages.decode(self._ws.recv(timeout=self.timeout_s), link_messages.REPLIES)
             if message_id is None or message.id == message_id:
                 return message
             self._early.setdefault(message.id, []).append(message)

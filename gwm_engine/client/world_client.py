@@ -23,11 +23,11 @@ from google.protobuf.json_format import MessageToDict
 from gwm_engine.client.errors import WorldError
 from gwm_engine.client.frames import Frame, frame_from_wire
 from gwm_engine.geometry import CameraAction
-from gwm_engine.server import wire
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.server.config import MAX_MESSAGE_BYTES
-from gwm_engine.server.protocol import PROTOCOL_VERSION
+from gwm_engine.protocol import arrays
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 RGB_ENCODINGS = {"raw": pb.RGB_ENCODING_RAW, "jpeg": pb.RGB_ENCODING_JPEG, "png": pb.RGB_ENCODING_PNG}
 DEPTH_ENCODINGS = {
@@ -116,7 +116,7 @@ class WorldClient:
         else:
             request.seed_image = Path(image).read_bytes()
         if depth is not None:
-            request.seed_depth = wire.depth_to_bytes(np.asarray(depth, dtype=np.float32), pb.DEPTH_ENCODING_FLOAT32)
+            request.seed_depth = arrays.depth_to_bytes(np.asarray(depth, dtype=np.float32), pb.DEPTH_ENCODING_FLOAT32)
             request.seed_depth_encoding = pb.DEPTH_ENCODING_FLOAT32
         response = self._call(self._stub.CreateSession, request)
         return Session(self, response.session, frame_from_wire(response.first_frame))
@@ -144,7 +144,7 @@ class Session:
         self.width, self.height, self.fov_deg = info.width, info.height, info.fov_deg
         self.stereo, self.ipd_m = info.stereo, info.ipd_m
         self.frame = frame  # the latest frame received (None for a fork or load until stepped)
-        self._initial_pose = wire.pose_from_wire(info.pose)
+        self._initial_pose = arrays.pose_from_wire(info.pose)
         self._seq = itertools.count(1)
         self.closed = False
 
@@ -163,7 +163,7 @@ class Session:
     def _action(self, action: CameraAction) -> pb.Action:
         message = pb.Action(session_id=self.id, seq=next(self._seq), client_time_us=time.time_ns() // 1000)
         if action.pose is not None:
-            message.pose.extend(wire.pose_to_wire(action.pose))
+            message.pose.extend(arrays.pose_to_wire(action.pose))
         else:
             message.move_right_m, message.move_up_m, message.move_forward_m = (float(v) for v in action.move)
             message.turn_yaw_deg, message.turn_pitch_deg, message.turn_roll_deg = (float(v) for v in action.turn)

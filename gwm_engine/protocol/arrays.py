@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from gwm_engine.errors import InvalidInput
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2 as pb
 
 FLOAT16_MAX = 65504.0
 UINT16_MM_MAX = 65535

@@ -21,7 +21,7 @@ import msgpack
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2 as pb
 
 MAX_ID = 2**32 - 1  # ids are uint32; 0 is kept for errors about messages whose id was unreadable
 UNREADABLE_ID = 0

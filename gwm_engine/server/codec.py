@@ -13,8 +13,8 @@ import numpy as np
 from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
 from gwm_engine.media import decode_image, encode_image
-from gwm_engine.server import wire
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol import arrays
+from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.server.sessions import FrameEncoding, SessionEntry
 from gwm_engine.world import StepFrame
 
@@ -40,7 +40,7 @@ def decode_seed(request: pb.CreateSessionRequest) -> tuple[np.ndarray, np.ndarra
     """The seed image (H, W, 3) uint8 and optional depth (H, W) float32 metres of a request."""
     encoding = request.seed_image_encoding
     if encoding == pb.RGB_ENCODING_RAW:
-        image = wire.raw_rgb_from_bytes(request.seed_image, request.seed_image_width, request.seed_image_height)
+        image = arrays.raw_rgb_from_bytes(request.seed_image, request.seed_image_width, request.seed_image_height)
     elif encoding in (pb.RGB_ENCODING_UNSPECIFIED, pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG):
         image = decode_image(request.seed_image)
     else:
@@ -48,7 +48,7 @@ def decode_seed(request: pb.CreateSessionRequest) -> tuple[np.ndarray, np.ndarra
     depth = None
     if request.seed_depth:
         h, w = image.shape[:2]
-        depth = wire.depth_from_bytes(request.seed_depth, request.seed_depth_encoding, w, h)
+        depth = arrays.depth_from_bytes(request.seed_depth, request.seed_depth_encoding, w, h)
     return image, depth
 
 
@@ -56,7 +56,7 @@ def action_from_wire(message: pb.Action) -> CameraAction:
     """A validated CameraAction; InvalidInput names the action's seq."""
     try:
         if message.pose:
-            return CameraAction(pose=wire.pose_from_wire(message.pose)).validate()
+            return CameraAction(pose=arrays.pose_from_wire(message.pose)).validate()
         return CameraAction(
             move=(message.move_right_m, message.move_up_m, message.move_forward_m),
             turn=(message.turn_yaw_deg, message.turn_pitch_deg, message.turn_roll_deg),
@@ -73,7 +73,7 @@ def frame_to_wire(frame: Frame, encoding: FrameEncoding, seq: int, client_time_u
         seq=seq,
         client_time_us=client_time_us,
         index=frame.index,
-        pose=wire.pose_to_wire(frame.pose),
+        pose=arrays.pose_to_wire(frame.pose),
         width=K.width,
         height=K.height,
         fx_px=K.fx,
@@ -83,16 +83,16 @@ def frame_to_wire(frame: Frame, encoding: FrameEncoding, seq: int, client_time_u
         rgb_encoding=encoding.rgb,
         rgb=_encode_rgb(frame.rgb, encoding),
         depth_encoding=encoding.depth,
-        depth=wire.depth_to_bytes(frame.depth, encoding.depth),
-        mask=wire.mask_to_bytes(frame.mask) if encoding.include_mask else b"",
+        depth=arrays.depth_to_bytes(frame.depth, encoding.depth),
+        mask=arrays.mask_to_bytes(frame.mask) if encoding.include_mask else b"",
     )
     if frame.right is not None:
         right = frame.right
-        message.right_pose.extend(wire.pose_to_wire(right.pose))
+        message.right_pose.extend(arrays.pose_to_wire(right.pose))
         message.right_rgb = _encode_rgb(right.rgb, encoding)
-        message.right_depth = wire.depth_to_bytes(right.depth, encoding.depth)
+        message.right_depth = arrays.depth_to_bytes(right.depth, encoding.depth)
         if encoding.include_mask:
-            message.right_mask = wire.mask_to_bytes(right.mask)
+            message.right_mask = arrays.mask_to_bytes(right.mask)
     message.timings_ms.update(frame.timings)
     message.timings_ms["server_encode"] = (time.perf_counter() - t0) * 1e3
     return message
@@ -115,7 +115,7 @@ def session_info(entry: SessionEntry) -> pb.SessionInfo:
         fov_deg=config.fov_deg,
         stereo=config.stereo,
         ipd_m=config.ipd_m,
-        pose=wire.pose_to_wire(session.pose),
+        pose=arrays.pose_to_wire(session.pose),
         steps=session.steps,
         rgb_encoding=entry.encoding.rgb,
         depth_encoding=entry.encoding.depth,

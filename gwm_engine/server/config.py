@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
 from gwm_engine.runtime import check_names
-
-# Largest gRPC message either way. A worst-case frame is 1280x720 stereo with raw RGB8
-# (2.8 MB per eye), float32 depth (3.7 MB per eye) and the mask (0.9 MB per eye): ~15 MB.
-# Requests can be bigger: a raw seed image with float32 depth at the largest seed size, or a
-# world file holding a long exploration's point cloud. 64 MiB covers those with headroom while
-# still refusing absurd messages before they are buffered (gRPC's default is only 4 MiB).
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass

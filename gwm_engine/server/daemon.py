@@ -21,8 +21,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gwm_engine.model import WorldModel
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 from gwm_engine.server.auth import TokenInterceptor
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig

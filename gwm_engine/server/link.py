@@ -3,7 +3,7 @@
 For clients that cannot speak gRPC: Godot (no HTTP/2), Unity without native plugins, browsers.
 It is a second transport over the same WorldOperations as the gRPC servicer, so both share
 the sessions, the batcher and the semantics. proto/ENGINE_LINK.md is the spec; the messages
-are in link_codec.py.
+are in link_messages.py.
 
 One connection carries many requests at once, matched by the `id` the client chooses: each
 call and each play stream runs as its own task, so a slow create_session never holds up the
@@ -26,12 +26,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 import gwm_engine
-from gwm_engine.server import link_codec, web
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol import link_messages
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol.link_messages import LinkError, LinkMessage
+from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
+from gwm_engine.server import web
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.link_codec import LinkError, LinkMessage
 from gwm_engine.server.operations import WorldOperations, status_of
-from gwm_engine.server.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ _UNARY: dict[str, Callable[[WorldOperations, Any, float], Awaitable[Message]]] =
 
 def max_link_message_bytes(config: ServerConfig) -> int:
     """The gRPC limit plus room for the link's field names: whatever fits gRPC fits here."""
-    return config.max_message_bytes + link_codec.FRAMING_BYTES
+    return config.max_message_bytes + link_messages.FRAMING_BYTES
 
 
 class LinkServer:
@@ -180,15 +181,15 @@ class _Connection:
     async def _receive(self, data: bytes | str, arrived: float) -> None:
         if isinstance(data, str):
             await self._send_error(
-                link_codec.UNREADABLE_ID,
+                link_messages.UNREADABLE_ID,
                 LinkError(grpc.StatusCode.INVALID_ARGUMENT, "the engine link takes binary (msgpack) messages, got text"),
             )
             return
         try:
-            message = link_codec.decode(data)
+            message = link_messages.decode(data)
         except LinkError as e:
             stream = self._streams.get(e.id)
-            if stream is not None and e.id != link_codec.UNREADABLE_ID:
+            if stream is not None and e.id != link_messages.UNREADABLE_ID:
                 stream.fail(e)  # like a bad action: it ends the stream with this error
             else:
                 await self._send_error(e.id, e)
@@ -207,8 +208,8 @@ class _Connection:
             await self._send_error(message.id, e)
 
     def _check_may_call(self, message: LinkMessage) -> None:
-        if message.id == link_codec.UNREADABLE_ID:
-            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"id {link_codec.UNREADABLE_ID} is reserved; use ids from 1")
+        if message.id == link_messages.UNREADABLE_ID:
+            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"id {link_messages.UNREADABLE_ID} is reserved; use ids from 1")
         if message.type == "hello":
             return
         if not self._greeted:
@@ -285,7 +286,7 @@ class _Connection:
 
     async def _send(self, message_id: int, message_type: str, body: Message | dict) -> None:
         """Send a reply; one over the size limit raises RESOURCE_EXHAUSTED (the caller's error reply)."""
-        data = link_codec.encode(message_type, message_id, body)
+        data = link_messages.encode(message_type, message_id, body)
         if len(data) > self._max_bytes:
             raise LinkError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -303,7 +304,7 @@ class _Connection:
             code, text = grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"
         else:
             text = str(error)
-        await self._send_bytes(link_codec.error_message(message_id, code, text))
+        await self._send_bytes(link_messages.error_message(message_id, code, text))
 
     async def _send_bytes(self, data: bytes) -> None:
         try:

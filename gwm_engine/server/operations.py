@@ -25,12 +25,12 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
 from gwm_engine.geometry.actions import MAX_MOVE_M, MAX_TURN_DEG
 from gwm_engine.model import WorldModel
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
 from gwm_engine.server import codec
-from gwm_engine.server._proto import world_pb2 as pb
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.play import ActionMailbox
-from gwm_engine.server.protocol import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
 from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
 from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, StepFrame, SessionConfig, WorldSession
 

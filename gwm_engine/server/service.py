@@ -13,8 +13,8 @@ from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
 import grpc
 
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 from gwm_engine.server.operations import WorldOperations, status_of
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ Each vector is a .msgpack file and an entry in index.json giving its expected de
 (notation in msgpack_subset.py). Value vectors cover the msgpack subset (every integer width,
 float32 and float64, strings, bin of 0 bytes to > 64 KiB, nested arrays and maps); message
 vectors cover every link message type in both directions. The reply vectors are the daemon's
-own encoder output (gwm_engine.server.link_codec), so they are byte-exact what a plugin
-receives. tests/server/test_link_vectors.py checks the committed files match this script.
+own encoder output (gwm_engine.protocol.link_messages), so they are byte-exact what a plugin
+receives. tests/protocol/test_link_vectors.py checks the committed files match this script.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ sys.path.insert(0, str(HERE))
 
 from msgpack_subset import F32, F64, Int, decode, encode, to_json  # noqa: E402
 
-from gwm_engine.server import link_codec  # noqa: E402
-from gwm_engine.server._proto import world_pb2 as pb  # noqa: E402
+from gwm_engine.protocol import link_messages  # noqa: E402
+from gwm_engine.protocol._proto import world_pb2 as pb  # noqa: E402
 
 INDEX = "index.json"
 HEX_UP_TO = 160  # bytes: short vectors also show their bytes as hex in the index
@@ -128,7 +128,7 @@ def request_vectors() -> list[Vector]:
     def req(name: str, message_type: str, message_id: int, fields: dict[str, Any], description: str) -> Vector:
         value = {"type": message_type, "id": message_id, **fields}
         data = encode(value)
-        link_codec.decode(data)  # the daemon must accept every request vector
+        link_messages.decode(data)  # the daemon must accept every request vector
         return Vector(name, data, value, "message", description, message_type=message_type, direction="client_to_daemon")
 
     relative = {
@@ -261,7 +261,7 @@ def reply_vectors() -> list[Vector]:
     session_id = "b3JiaXQtc2Vzc2lvbi0wMDAx"
 
     def rep(name: str, message_type: str, message_id: int, body: Any, description: str) -> Vector:
-        data = link_codec.encode(message_type, message_id, body)
+        data = link_messages.encode(message_type, message_id, body)
         return Vector(name, data, decode(data), "message", description, message_type=message_type, direction="daemon_to_client")
 
     info = pb.GetInfoResponse(

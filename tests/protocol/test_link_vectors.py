@@ -13,7 +13,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from gwm_engine.server import link_codec
+from gwm_engine.protocol import link_messages
 
 VECTORS = Path(__file__).resolve().parents[2] / "proto" / "link_vectors"
 
@@ -54,8 +54,8 @@ def test_the_vectors_cover_the_subset_and_every_message_type():
     assert any(b <= 0x7F for b in first_bytes) and any(b >= 0xE0 for b in first_bytes)
     assert any(0xA0 <= b <= 0xBF for b in first_bytes) and any(0x90 <= b <= 0x9F for b in first_bytes)
     messages = {(e["direction"], e["message_type"]) for e in INDEX["vectors"] if e["kind"] == "message"}
-    assert {t for d, t in messages if d == "client_to_daemon"} == set(link_codec.REQUESTS)
-    assert {t for d, t in messages if d == "daemon_to_client"} == set(link_codec.REPLIES)
+    assert {t for d, t in messages if d == "client_to_daemon"} == set(link_messages.REQUESTS)
+    assert {t for d, t in messages if d == "daemon_to_client"} == set(link_messages.REPLIES)
     assert any(e["size"] > 65536 and e["kind"] == "message" for e in INDEX["vectors"]), "a bin32 field in a message"
 
 
@@ -83,7 +83,7 @@ def test_canonical_vectors_encode_to_their_bytes(name):
 @pytest.mark.parametrize("name", [n for n, e in ENTRIES.items() if e.get("direction") == "client_to_daemon"])
 def test_the_daemon_accepts_every_request_vector(name):
     entry = ENTRIES[name]
-    message = link_codec.decode(data_of(entry))
+    message = link_messages.decode(data_of(entry))
     value = subset.to_plain(subset.from_json(entry["value"]))
     assert (message.type, message.id) == (value["type"], value["id"])
 
@@ -92,8 +92,8 @@ def test_the_daemon_accepts_every_request_vector(name):
 def test_reply_vectors_round_trip_through_the_link_codec(name):
     """Decoded into gwm.v1 messages and encoded again, every reply gives the same bytes."""
     data = data_of(ENTRIES[name])
-    message = link_codec.decode(data, link_codec.REPLIES)
-    assert link_codec.encode(message.type, message.id, message.body) == data
+    message = link_messages.decode(data, link_messages.REPLIES)
+    assert link_messages.encode(message.type, message.id, message.body) == data
 
 
 def test_msgpack_python_writes_the_same_bytes_as_the_reference_encoder():

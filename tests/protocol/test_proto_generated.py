@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from gwm_engine.server._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2 as pb
 
 PROTO_ROOT = Path(__file__).resolve().parents[2] / "proto"
 
@@ -18,7 +18,7 @@ def test_generated_code_matches_the_proto(tmp_path):
     _drop_json_names(compiled)  # protoc fills them in; CopyToProto leaves them out
     generated = descriptor_pb2.FileDescriptorProto()
     pb.DESCRIPTOR.CopyToProto(generated)
-    assert compiled == generated, "gwm_engine/server/_proto is stale: run proto/generate.sh"
+    assert compiled == generated, "gwm_engine/protocol/_proto is stale: run proto/generate.sh"
 
 
 def _drop_json_names(file: descriptor_pb2.FileDescriptorProto) -> None:

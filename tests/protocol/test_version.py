@@ -1,7 +1,7 @@
 import pytest
 
 from gwm_engine.errors import InvalidInput
-from gwm_engine.server.protocol import PROTOCOL_VERSION, ProtocolMismatch, check_protocol_version
+from gwm_engine.protocol.version import PROTOCOL_VERSION, ProtocolMismatch, check_protocol_version
 
 
 @pytest.mark.parametrize("version", [PROTOCOL_VERSION, "1.0.0", "1.7.3", "1.2.0-rc.1"])

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from gwm_engine.client import CameraAction, LocalDaemon, WorldClient, WorldError
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 
 SIZE = 64
 Code = grpc.StatusCode
@@ -181,7 +181,7 @@ def test_protocol_versions(client, seed_png, version, code):
 _DISCONNECTING_CLIENT = textwrap.dedent(
     """
     import sys, grpc
-    from gwm_engine.server._proto import world_pb2 as pb, world_pb2_grpc as pb_grpc
+    from gwm_engine.protocol._proto import world_pb2 as pb, world_pb2_grpc as pb_grpc
     address, session_id = sys.argv[1:]
     def actions():
         seq = 0

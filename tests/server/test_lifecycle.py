@@ -13,8 +13,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gwm_engine.client import CameraAction, LocalDaemon, WorldClient, WorldError
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 
 SIZE = 64
 SERVING = health_pb2.HealthCheckResponse.SERVING

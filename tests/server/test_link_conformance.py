@@ -11,10 +11,10 @@ from typing import Iterable, Iterator
 import grpc
 import pytest
 
-from gwm_engine.server._proto import world_pb2 as pb
-from gwm_engine.server._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.server.link_client import LinkClient
-from gwm_engine.server.protocol import PROTOCOL_VERSION
+from gwm_engine.client.link_client import LinkClient
+from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 SIZE = 64
 

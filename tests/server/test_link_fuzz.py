@@ -10,9 +10,9 @@ import pytest
 from streaming import StreamingClient
 from websockets.exceptions import ConnectionClosed
 
-from gwm_engine.server import link_codec
-from gwm_engine.server.link_client import LinkClient, encode_request
-from gwm_engine.server.protocol import PROTOCOL_VERSION
+from gwm_engine.client.link_client import LinkClient, encode_request
+from gwm_engine.protocol import link_messages
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 SIZE = 64
 
@@ -91,7 +91,7 @@ def test_every_truncation_of_valid_requests(link, session_id, seed_png):
     cuts = [step[:n] for n in range(len(step))] + [create[:n] for n in np.linspace(0, len(create) - 1, 60).astype(int)]
     errors = errors_for(link, cuts)
     assert {e["code_name"] for e in errors} == {"INVALID_ARGUMENT"}
-    assert {e["id"] for e in errors} == {link_codec.UNREADABLE_ID}
+    assert {e["id"] for e in errors} == {link_messages.UNREADABLE_ID}
 
 
 # Wrong msgpack values for each kind of field (None packs as nil, outside the subset).
@@ -109,7 +109,7 @@ WRONG = {
 def test_wrong_types_in_every_field(link):
     messages, ids = [], []
     for message_type in ("create_session", "step", "load_world", "hello"):
-        for field in link_codec.REQUESTS[message_type].fields:
+        for field in link_messages.REQUESTS[message_type].fields:
             kinds = WRONG[field.kind]
             values = [1.0, "x", [None], [[1.0]]] if field.repeated else kinds
             for value in values:

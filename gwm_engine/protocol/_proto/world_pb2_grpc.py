@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from gwm_engine.server._proto import world_pb2 as gwm_dot_v1_dot_world__pb2
+from gwm_engine.protocol._proto import world_pb2 as gwm_dot_v1_dot_world__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__

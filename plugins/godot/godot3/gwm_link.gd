@@ -1,5 +1,5 @@
 # An engine-link client (proto/ENGINE_LINK.md) for Godot 3.2+: a port of the Godot 4 addon's
-# GwmLink, mirroring gwm_engine/server/link_client.py.
+# GwmLink, mirroring gwm_engine/client/link_client.py.
 #
 # Messages are Dictionaries as they travel: {type, id, ...fields}. A failure is a message of
 # type "error" with the link's code, code_name and message; local failures (no connection, a

@@ -3,7 +3,7 @@
 class_name GwmLink
 extends Node
 ## A connection to the gwm-engine daemon's engine link: WebSocket + msgpack
-## (proto/ENGINE_LINK.md), mirroring gwm_engine/server/link_client.py.
+## (proto/ENGINE_LINK.md), mirroring gwm_engine/client/link_client.py.
 ##
 ## It polls its socket every frame, so it must be inside the scene tree (it works in the editor
 ## too). Calls are coroutines that return a [GwmReply]:
