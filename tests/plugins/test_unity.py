@@ -24,7 +24,7 @@ from gwm_engine.geometry.unity import pose_from_unity, pose_to_unity
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "plugins" / "unity"
-CORE = sorted((PACKAGE / "Runtime" / "Core").glob("*.cs"))
+CORE = sorted((PACKAGE / "Runtime" / "Core").rglob("*.cs"))
 TESTS = sorted((PACKAGE / "Tests" / "Mono").glob("*.cs"))
 VECTORS = ROOT / "proto" / "link_vectors"
 SAMPLE = ROOT / "gwm_engine" / "assets"
@@ -135,7 +135,7 @@ def test_core_against_the_daemon(program: Path, daemon, tmp_path: Path):
         assert expected in out, f"missing {expected!r} in:\n{out}"
 
 
-UNITY_SCRIPTS = sorted([*(PACKAGE / "Runtime" / "Unity").glob("*.cs"), *(PACKAGE / "Editor").glob("*.cs"),
+UNITY_SCRIPTS = sorted([*(PACKAGE / "Runtime" / "Components").glob("*.cs"), *(PACKAGE / "Editor").glob("*.cs"),
                         *(PACKAGE / "Samples~").rglob("*.cs")])  # fmt: skip
 
 
@@ -162,7 +162,7 @@ def test_package_layout():
     core = asmdefs["Runtime/Core/GwmEngine.Core.asmdef"]
     assert core["noEngineReferences"] is True and core["references"] == []
     assert not any(re.search(r"^using (static )?Unity", p.read_text(), re.M) for p in CORE)
-    assert "GwmEngine.Core" in asmdefs["Runtime/Unity/GwmEngine.Unity.asmdef"]["references"]
+    assert "GwmEngine.Core" in asmdefs["Runtime/Components/GwmEngine.Components.asmdef"]["references"]
     assert asmdefs["Editor/GwmEngine.Editor.asmdef"]["includePlatforms"] == ["Editor"]
     assert asmdefs["Tests/Mono/GwmEngine.MonoTests.asmdef"]["defineConstraints"], "Unity must not build the mono test program"
 
@@ -181,3 +181,14 @@ def test_package_layout():
         guids[guid.group(1)] = relative
     for meta in PACKAGE.rglob("*.meta"):
         assert meta.with_suffix("").exists(), f"{meta.relative_to(PACKAGE)} describes nothing"
+
+
+def test_namespaces_hide_none_of_unitys():
+    """A namespace GwmEngine.Unity would make `Unity.Collections` (and every other Unity.*
+    namespace) unreachable by that name from code inside GwmEngine."""
+    sources = list(PACKAGE.rglob("*.cs"))
+    declared = {m for p in sources for m in re.findall(r"^\s*namespace\s+([\w.]+)", p.read_text(), re.M)}
+    declared |= {json.loads(p.read_text())["rootNamespace"] for p in PACKAGE.rglob("*.asmdef")}
+    assert "GwmEngine" in declared and "GwmEngine.Components" in declared, declared
+    for namespace in declared:
+        assert not {"Unity", "UnityEngine", "UnityEditor", "System"} & set(namespace.split(".")[1:]), namespace

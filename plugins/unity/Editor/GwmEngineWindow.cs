@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text.RegularExpressions;
-using GwmEngine.Unity;
+using GwmEngine.Components;
 using UnityEditor;
 using UnityEngine;
 

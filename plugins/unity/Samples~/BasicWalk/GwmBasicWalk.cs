@@ -1,7 +1,7 @@
 using System;
 using System.Threading.Tasks;
 using GwmEngine;
-using GwmEngine.Unity;
+using GwmEngine.Components;
 using UnityEngine;
 using UnityEngine.Networking;
 using UnityEngine.UI;

@@ -1,4 +1,4 @@
-// The plugin core's test program, built with mono's mcs together with Runtime/Core/*.cs and run
+// The plugin core's test program, built with mono's mcs together with Runtime/Core/**/*.cs and run
 // by tests/plugins/test_unity.py. Modes:
 //
 //   units                      offline checks: codec errors, depth and image helpers, input

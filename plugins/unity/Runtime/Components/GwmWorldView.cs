@@ -3,7 +3,7 @@ using System.Threading.Tasks;
 using UnityEngine;
 using UnityEngine.UI;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>
     /// A generated world in the scene: connects to the daemon, creates a session from a seed

@@ -1,6 +1,6 @@
 using UnityEngine;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>Between the core's double-precision types and Unity's; the frame conversion
     /// itself (mirroring z) is <see cref="UnityPose"/> in the tested core.</summary>

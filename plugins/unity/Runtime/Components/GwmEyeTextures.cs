@@ -1,7 +1,7 @@
 using System;
 using UnityEngine;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>
     /// One eye's textures, refilled from each frame: colour (RGB24, sRGB) and metric z-depth

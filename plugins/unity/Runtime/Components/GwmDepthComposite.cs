@@ -1,6 +1,6 @@
 using UnityEngine;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>
     /// Depth-composites the generated world with the scene's own geometry in this camera: a

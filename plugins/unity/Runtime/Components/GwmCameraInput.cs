@@ -4,7 +4,7 @@ using UnityEngine.XR;
 using UnityEngine.InputSystem;
 #endif
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>
     /// Player input to camera actions for a <see cref="GwmWorldView"/>, once per frame:

@@ -1,7 +1,7 @@
 using UnityEngine;
 using UnityEngine.Rendering;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>
     /// Seeds for CreateSession from Unity: a Camera's colour and metric depth, or a Texture.

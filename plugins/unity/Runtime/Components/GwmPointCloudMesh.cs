@@ -1,7 +1,7 @@
 using UnityEngine;
 using UnityEngine.Rendering;
 
-namespace GwmEngine.Unity
+namespace GwmEngine.Components
 {
     /// <summary>An exported world (<see cref="GwmSession.ExportGeometryAsync"/>) as a Unity mesh
     /// of points with vertex colours, in the frame of the session's origin (the seed camera), for
