@@ -151,16 +151,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     from tqdm import tqdm
 
-    from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
+    from gwm_engine.model import load_model
     from gwm_engine.runtime.export import ATOL, RTOL, ParityError, export_all
 
-    model = LearnedModel.load(args.weights or DEFAULT_WEIGHTS)
+    # Exported from torch on the CPU: the files are the same whatever runs them later.
+    model = load_model(args.weights, "torch", "cpu")
     networks = model.networks()
-    meta = {"model": model.name, "version": model.version, "preset": asdict(model.preset)}
+    if not networks:
+        raise InvalidInput(f"model {model.name} has no networks to export")
+    info = model.describe()
+    meta = {"model": info.name, "version": info.version, **info.settings}
     out = Path(args.out)
     try:
         with tqdm(total=2 * len(networks), desc="exporting", unit="step") as bar:
@@ -171,7 +173,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     for net in manifest["networks"]:
         diffs = ", ".join(f"{name} {d:.2g}" for name, d in net["parity_max_abs_diff"].items())
         print(f"{out / net['file']}: onnx.checker ok; max |onnxruntime - torch|: {diffs}")
-    print(f"wrote {out / 'manifest.json'} ({model.name} {model.version}, opset {manifest['opset']}; "
+    print(f"wrote {out / 'manifest.json'} ({info.name} {info.version}, opset {manifest['opset']}; "
           f"parity tolerance {ATOL:g} + {RTOL:g} x |torch|)")
     return 0
 

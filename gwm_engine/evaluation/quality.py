@@ -24,7 +24,7 @@ from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.media import to_rgb8
 from gwm_engine.evaluation.metrics import depth_errors, ssim_map
-from gwm_engine.model import ClassicalModel, WorldModel, load_model
+from gwm_engine.model import WorldModel, load_model
 from gwm_engine.scenes import FAMILIES, make_scene, make_trajectory
 from gwm_engine.world.session import SessionConfig, WorldSession
 
@@ -89,7 +89,7 @@ def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig):
 def run_quality(cfg: QualityConfig = QualityConfig()) -> dict:
     models: dict[str, WorldModel] = {
         "learned": load_model(cfg.weights, backend=cfg.backend, device=cfg.device),
-        "classical": ClassicalModel(),
+        "classical": load_model("classical"),
         "none": NoCompletion(),
     }
     pool = Pool()

@@ -8,13 +8,56 @@ All tensors are float32, NCHW, on the CPU unless the model moves them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 
 import torch
+import torch.nn as nn
+
+from gwm_engine.runtime.base import NetworkSpec
+
+
+@dataclass(frozen=True)
+class NetworkPlacement:
+    """Where one of a model's networks runs."""
+
+    network: str  # "depth", "completion"
+    backend: str  # "torch" or "onnx"
+    device: str  # "cpu"/"cuda" for torch, the onnxruntime provider for onnx
+    tag: str  # short form for GetInfo.backends: "onnx-cpu", "onnx-tensorrt", "torch-cuda"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model says about itself: start-up lines, GetInfo and export metadata come from here."""
+
+    name: str
+    version: str
+    networks: tuple[NetworkPlacement, ...] = ()
+    settings: dict = field(default_factory=dict)  # what rebuilds it (e.g. the learned preset), for export metadata
+
+    @property
+    def backends(self) -> list[str]:
+        """What computes the model, one tag each: its networks' places, or CPU torch for a model
+        whose tensor code is all it has."""
+        return list(dict.fromkeys(p.tag for p in self.networks)) or ["torch-cpu"]
+
+    def runs_on(self) -> str:
+        """For start-up lines: "onnx on CPUExecutionProvider", "no network"."""
+        places = dict.fromkeys(f"{p.backend} on {p.device}" for p in self.networks)
+        return ", ".join(places) or "no network"
 
 
 class WorldModel(ABC):
     name: str
     version: str
+
+    def describe(self) -> ModelInfo:
+        """Name, version and where each network runs; a model without networks needs no override."""
+        return ModelInfo(self.name, self.version)
+
+    def networks(self) -> list[tuple[nn.Module, NetworkSpec]]:
+        """Each network with its interface, for `gwm-engine export`; none for a model without any."""
+        return []
 
     @abstractmethod
     def estimate_depth(self, rgb: torch.Tensor, fov_deg: float) -> torch.Tensor:

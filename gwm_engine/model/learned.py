@@ -18,7 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gwm_engine.errors import InvalidInput
-from gwm_engine.model.base import WorldModel
+from gwm_engine.model.base import ModelInfo, NetworkPlacement, WorldModel
 from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, fill_holes
 from gwm_engine.model.completion import CompletionNet
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet
@@ -112,8 +112,12 @@ class LearnedModel(WorldModel):
         self._completion = self.backend.load(self.completion_net, completion_spec)
 
     def networks(self) -> list[tuple[nn.Module, NetworkSpec]]:
-        """Each network with its interface, for export."""
         return [(self.depth_net, self._depth.spec), (self.completion_net, self._completion.spec)]
+
+    def describe(self) -> ModelInfo:
+        b = self.backend
+        places = tuple(NetworkPlacement(spec.name, b.name, b.device, b.tag) for _, spec in self.networks())
+        return ModelInfo(self.name, self.version, places, {"preset": asdict(self.preset)})
 
     # -- weights --------------------------------------------------------------------------
     @classmethod

@@ -96,5 +96,10 @@ class Backend(ABC):
     def load(self, module: nn.Module, spec: NetworkSpec) -> Network:
         """Make `module` (weights as they are now) runnable on this backend."""
 
+    @property
+    def tag(self) -> str:
+        """Short form for GetInfo.backends: "torch-cpu", "onnx-cuda", "onnx-tensorrt"."""
+        return f"{self.name}-{self.device}"
+
     def describe(self) -> str:
         return f"{self.name} on {self.device}"

@@ -78,6 +78,10 @@ class OnnxBackend(Backend):
     def device(self) -> str:
         return (self._chain or self.preferred)[0]
 
+    @property
+    def tag(self) -> str:
+        return "onnx-" + {TENSORRT: "tensorrt", CUDA: "cuda", CPU: "cpu"}[self.device]
+
     def load(self, module: nn.Module, spec: NetworkSpec) -> OnnxNetwork:
         path = cached_onnx(module, spec, self.cache)
         if self._chain is None:

@@ -59,5 +59,9 @@ class TorchBackend(Backend):
     def device(self) -> str:
         return self.options.device + ("/bf16" if self.options.bf16 else "")
 
+    @property
+    def tag(self) -> str:
+        return f"torch-{self.options.device}"
+
     def load(self, module: nn.Module, spec: NetworkSpec) -> TorchNetwork:
         return TorchNetwork(module, spec, self.options)

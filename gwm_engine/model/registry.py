@@ -1,0 +1,71 @@
+"""Which world models there are, by name, and how each is built.
+
+A model is one module (a `WorldModel` subclass that describes itself) plus one line here: a
+builder that takes where its networks should run and returns the model. `load_model` (and so
+`--weights` everywhere) looks the name up; anything else is a weights file, built by the line
+in FILE_FORMATS for its suffix.
+
+Slots that later work fills, one line each: a pretrained ONNX depth network for real photos
+("Seed depth for real photos") and a pretrained, larger generator ("Generate the world ahead").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from gwm_engine.errors import InvalidInput
+from gwm_engine.model.base import WorldModel
+from gwm_engine.model.classical import ClassicalModel
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
+from gwm_engine.runtime import check_names
+from gwm_engine.runtime.base import Backend
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The user's `--backend` and `--device`, checked; a model with networks opens its backend
+    from them, one without ignores them."""
+
+    backend: str = "auto"
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_names(self.backend, self.device)
+
+    def open(self) -> Backend:
+        from gwm_engine.runtime.selection import open_backend
+
+        return open_backend(self.backend, self.device)
+
+
+Builder = Callable[[Placement], WorldModel]
+FileBuilder = Callable[[Path, Placement], WorldModel]
+
+DEFAULT_MODEL = "gwm-small"
+
+MODELS: dict[str, Builder] = {
+    "gwm-small": lambda where: LearnedModel.load(DEFAULT_WEIGHTS, where.open()),  # bundled, trained for CPUs
+    "classical": lambda where: ClassicalModel(),  # no weights, no network
+}
+
+FILE_FORMATS: dict[str, FileBuilder] = {
+    ".pt": lambda path, where: LearnedModel.load(path, where.open()),  # `gwm-engine train` output
+}
+
+
+def build(model: str | None = None, backend: str = "auto", device: str = "auto") -> WorldModel:
+    """The model registered as `model` (None: DEFAULT_MODEL), or the weights file at that path,
+    with its networks on `backend` / `device` (see gwm_engine.runtime.selection)."""
+    where = Placement(backend, device)
+    name = DEFAULT_MODEL if model is None else model
+    if name in MODELS:
+        return MODELS[name](where)
+    path = Path(name)
+    if not path.is_file():
+        raise InvalidInput(f"{name!r} is neither a model ({', '.join(MODELS)}) nor a weights file: not found")
+    # Weights files are gwm-engine torch files unless their suffix names another format.
+    return FILE_FORMATS.get(path.suffix, FILE_FORMATS[".pt"])(path, where)
+
+__all__ = ["DEFAULT_MODEL", "MODELS", "FILE_FORMATS", "Placement", "build"]
