@@ -26,12 +26,12 @@ from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 from gwm_engine.server.auth import TokenInterceptor
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.link import LinkServer
-from gwm_engine.server.memory import keep_freed_memory
+from gwm_engine.server.grpc_service import WorldServicer
+from gwm_engine.server.link_transport import LinkServer
+from gwm_engine.server.malloc_tuning import keep_freed_memory
 from gwm_engine.server.operations import WorldOperations
-from gwm_engine.server.service import WorldServicer
+from gwm_engine.server.playground_http import LINK_PATH
 from gwm_engine.server.sessions import SessionManager
-from gwm_engine.server.web import LINK_PATH
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from gwm_engine.protocol import link_messages
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.link_messages import LinkError, LinkMessage
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
-from gwm_engine.server import web
+from gwm_engine.server import playground_http
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.operations import WorldOperations, status_of
 
@@ -86,7 +86,7 @@ class LinkServer:
             self._handle,
             self._config.host,
             self._config.link_port,
-            process_request=lambda connection, request: web.handle_request(connection, request, self._config.host),
+            process_request=lambda connection, request: playground_http.handle_request(connection, request, self._config.host),
             compression=None,  # frames are raw pixels and floats: deflate costs CPU and latency for little gain
             max_size=max_link_message_bytes(self._config),
             ping_interval=self._config.keepalive_time_s,  # finds engines that vanished, as gRPC keepalive does

@@ -1,6 +1,6 @@
 """What every gwm.v1 call does, independent of the transport that carried it.
 
-The gRPC servicer (service.py) and the engine link (link.py) both call these operations, so
+The gRPC servicer (grpc_service.py) and the engine link (link_transport.py) both call these operations, so
 the two transports share one set of sessions, one batcher and one set of semantics: the same
 validation, the same latest-action-wins Play, the same frames. Operations take and return
 gwm.v1 messages and raise the engine's exceptions; each transport turns those into its own
@@ -27,10 +27,10 @@ from gwm_engine.geometry.actions import MAX_MOVE_M, MAX_TURN_DEG
 from gwm_engine.model import WorldModel
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
-from gwm_engine.server import codec
+from gwm_engine.server import message_conversion
+from gwm_engine.server.action_mailbox import ActionMailbox
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.play import ActionMailbox
 from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
 from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, StepFrame, SessionConfig, WorldSession
 
@@ -76,8 +76,8 @@ class WorldOperations:
             min_side_px=MIN_SIDE,
             max_side_px=MAX_SIDE,
             max_pixels=MAX_PIXELS,
-            rgb_encodings=codec.RGB_ENCODINGS,
-            depth_encodings=codec.DEPTH_ENCODINGS,
+            rgb_encodings=message_conversion.RGB_ENCODINGS,
+            depth_encodings=message_conversion.DEPTH_ENCODINGS,
             backends=BACKENDS,
             max_sessions=self._config.max_sessions,
             open_sessions=len(self._manager),
@@ -90,7 +90,7 @@ class WorldOperations:
 
     async def create_session(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
         check_protocol_version(request.protocol_version)
-        encoding = codec.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        encoding = message_conversion.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
         # Cheap checks first: a 100000x100000 request is refused before any image is decoded.
         config = SessionConfig(
             width=request.width, height=request.height, fov_deg=request.fov_deg, stereo=request.stereo, ipd_m=request.ipd_m
@@ -104,19 +104,19 @@ class WorldOperations:
             with contextlib.suppress(SessionNotFound):  # keep the original error
                 self._manager.close(entry.id)
             raise
-        return pb.CreateSessionResponse(session=codec.session_info(entry), first_frame=first)
+        return pb.CreateSessionResponse(session=message_conversion.session_info(entry), first_frame=first)
 
     def _create_session(self, request: pb.CreateSessionRequest, config: SessionConfig) -> WorldSession:
-        image, depth = codec.decode_seed(request)
+        image, depth = message_conversion.decode_seed(request)
         return WorldSession.create(image, depth, config, self._model)
 
     async def step(self, request: pb.Action, arrived: float) -> pb.Frame:
         """`arrived`: time.perf_counter() when the request arrived (the start of server_total)."""
-        action = codec.action_from_wire(request)
+        action = message_conversion.action_from_wire(request)
         return await self._produce(request.session_id, action, request.seq, request.client_time_us, arrived)
 
     async def play(self, requests: AsyncIterator[pb.Action], send: Callable[[pb.Frame], Awaitable[None]]) -> None:
-        """Interactive play until `requests` ends: latest action wins (see play.py).
+        """Interactive play until `requests` ends: latest action wins (see action_mailbox.py).
 
         The next frame is produced only after `send` returned, so a client (or network) slower
         than the world gets fewer frames, each answering every action so far, never a queue.
@@ -145,7 +145,7 @@ class WorldOperations:
             while True:
                 if message.session_id not in ("", session_id):
                     raise InvalidInput(f"action seq {message.seq}: a Play stream serves one session; got another session_id")
-                mailbox.put(codec.action_from_wire(message), message.seq, message.client_time_us)
+                mailbox.put(message_conversion.action_from_wire(message), message.seq, message.client_time_us)
                 try:
                     message = await requests.__anext__()
                 except StopAsyncIteration:
@@ -164,7 +164,7 @@ class WorldOperations:
 
         entry, frame, started = await self._manager.run(session_id, step)
         stepped = time.perf_counter()
-        message = await self._off_loop(codec.frame_to_wire, frame, entry.encoding, seq, client_time_us)
+        message = await self._off_loop(message_conversion.frame_to_wire, frame, entry.encoding, seq, client_time_us)
         message.timings_ms["server_wait"] = (started - arrived) * 1e3
         message.timings_ms["server_step"] = (stepped - started) * 1e3
         message.timings_ms["server_total"] = (time.perf_counter() - arrived) * 1e3
@@ -177,7 +177,7 @@ class WorldOperations:
         with self._manager.reserve():
             session, parent = await self._manager.run(request.session_id, fork)
             child = self._manager.add(session, parent.encoding)
-        return pb.ForkResponse(session=codec.session_info(child))
+        return pb.ForkResponse(session=message_conversion.session_info(child))
 
     async def save_world(self, request: pb.SaveWorldRequest) -> pb.SaveWorldResponse:
         async def save(entry: SessionEntry) -> bytes:
@@ -187,11 +187,11 @@ class WorldOperations:
 
     async def load_world(self, request: pb.LoadWorldRequest) -> pb.LoadWorldResponse:
         check_protocol_version(request.protocol_version)
-        encoding = codec.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        encoding = message_conversion.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
         with self._manager.reserve():
             session = await self._off_loop(WorldSession.load, request.world, self._model)
             entry = self._manager.add(session, encoding)
-        return pb.LoadWorldResponse(session=codec.session_info(entry))
+        return pb.LoadWorldResponse(session=message_conversion.session_info(entry))
 
     async def export_geometry(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
         async def export(entry: SessionEntry) -> pb.ExportGeometryResponse:

@@ -3,7 +3,7 @@
 Unity itself is not available here, so the package keeps its logic in Runtime/Core (no
 UnityEngine dependency, C# 7.2) and this suite builds that core with Debian's mono, runs the
 test program in Tests/Mono (offline checks, the golden vectors, a real daemon over the engine
-link) and compares its pose conversion with gwm_engine/geometry/unity.py. The Unity-only
+link) and compares its pose conversion with tests/geometry/unity_pose.py. The Unity-only
 scripts are checked for C# 7.2 syntax under each input back end, and the package layout
 (manifest, assembly definitions, .meta files) for what Unity needs to import it.
 """
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from gwm_engine.geometry import CameraAction, apply_action
-from gwm_engine.geometry.unity import pose_from_unity, pose_to_unity
+from geometry.unity_pose import pose_from_unity, pose_to_unity
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "plugins" / "unity"

@@ -1,35 +1,21 @@
 """The engine link's golden vectors (proto/link_vectors/) round-trip in Python.
 
 Three independent readings must agree on every vector: the daemon's msgpack library, the
-typed reference codec the plugin codecs follow (msgpack_subset.py), and the daemon's own
-link codec for the message vectors.
+typed reference codec the plugin codecs follow (tools/link_reference/msgpack_subset.py), and
+the daemon's own link codec for the message vectors.
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import msgpack
 import pytest
 
 from gwm_engine.protocol import link_messages
+from tools.link_reference import generate_vectors as generate
+from tools.link_reference import msgpack_subset as subset
 
 VECTORS = Path(__file__).resolve().parents[2] / "proto" / "link_vectors"
-
-
-def _load(name: str, file: str):
-    """A module of proto/link_vectors/ (generate.py imports msgpack_subset by that name)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, VECTORS / file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # before running it: dataclasses look their module up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-subset = _load("msgpack_subset", "msgpack_subset.py")
-generate = _load("link_vectors_generate", "generate.py")
 INDEX = json.loads((VECTORS / "index.json").read_text(encoding="utf-8"))
 ENTRIES = {entry["name"]: entry for entry in INDEX["vectors"]}
 
@@ -40,7 +26,7 @@ def data_of(entry: dict) -> bytes:
 
 def test_the_committed_vectors_are_what_the_generator_writes():
     vectors = generate.all_vectors()
-    assert (VECTORS / "index.json").read_text(encoding="utf-8") == generate.index_text(vectors), "run proto/link_vectors/generate.py"
+    assert (VECTORS / "index.json").read_text(encoding="utf-8") == generate.index_text(vectors), "run python -m tools.link_reference.generate_vectors"
     for vector in vectors:
         assert data_of(ENTRIES[vector.name]) == vector.data, vector.name
     assert sorted(p.name for p in VECTORS.glob("*.msgpack")) == sorted(e["file"] for e in INDEX["vectors"])

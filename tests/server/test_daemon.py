@@ -6,8 +6,8 @@ import re
 import numpy as np
 
 from gwm_engine.client import CameraAction
-from gwm_engine.geometry import Intrinsics, apply_action
 from gwm_engine.evaluation.metrics import psnr
+from gwm_engine.geometry import Intrinsics, apply_action
 
 SIZE = 64
 

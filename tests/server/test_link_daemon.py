@@ -16,7 +16,7 @@ from gwm_engine.client import LocalDaemon, WorldClient, WorldError
 from gwm_engine.client.link_client import LinkCallError, LinkClient
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.version import PROTOCOL_VERSION
-from gwm_engine.server.link import MAX_OPEN_PER_CONNECTION
+from gwm_engine.server.link_transport import MAX_OPEN_PER_CONNECTION
 
 SIZE = 64
 Code = grpc.StatusCode

@@ -9,7 +9,7 @@ from gwm_engine.client.link_client import encode_request
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.version import PROTOCOL_VERSION
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.link import LinkServer, max_link_message_bytes
+from gwm_engine.server.link_transport import LinkServer, max_link_message_bytes
 
 
 class BigInfo:

@@ -2,7 +2,7 @@ import platform
 
 import pytest
 
-from gwm_engine.server.memory import keep_freed_memory
+from gwm_engine.server.malloc_tuning import keep_freed_memory
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")

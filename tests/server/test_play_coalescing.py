@@ -7,7 +7,7 @@ import pytest
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction, apply_action
-from gwm_engine.server.play import ActionMailbox, coalesce
+from gwm_engine.server.action_mailbox import ActionMailbox, coalesce
 
 
 def test_relative_actions_sum_per_axis():

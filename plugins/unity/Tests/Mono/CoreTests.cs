@@ -5,7 +5,7 @@
 //                              mapping, XR anchoring, request building
 //   vectors DIR                every golden vector of proto/link_vectors (ENGINE_LINK.md)
 //   poses FILE                 pose conversions of FILE's lines, printed for Python to compare
-//                              with gwm_engine/geometry/unity.py
+//                              with tests/geometry/unity_pose.py
 //   daemon URL PNG DEPTH_F16   a real daemon over the engine link (DaemonTests.cs)
 //
 // Prints "OK ..." lines; any failure prints "FAIL: ..." and exits 1.

@@ -1,5 +1,5 @@
 // The one place the plugin converts between the world's frame and Unity's, a port of
-// gwm_engine/geometry/unity.py (the test program checks the two agree).
+// tests/geometry/unity_pose.py (the test program checks the two agree).
 //
 // The world (world.proto): right-handed, metres, +y up, a camera looks down its local -z.
 // Unity: left-handed, +y up, a camera looks down +z. Mirroring z maps one onto the other:

@@ -1,4 +1,4 @@
-"""Write the engine link's golden vectors: `python proto/link_vectors/generate.py`.
+"""Write the engine link's golden vectors into proto/link_vectors/: `python -m tools.link_reference.generate_vectors`.
 
 Each vector is a .msgpack file and an entry in index.json giving its expected decoded value
 (notation in msgpack_subset.py). Value vectors cover the msgpack subset (every integer width,
@@ -11,18 +11,15 @@ receives. tests/protocol/test_link_vectors.py checks the committed files match t
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from gwm_engine.protocol import link_messages
+from gwm_engine.protocol._proto import world_pb2 as pb
+from tools.link_reference.msgpack_subset import F32, F64, Int, decode, encode, to_json
 
-from msgpack_subset import F32, F64, Int, decode, encode, to_json  # noqa: E402
-
-from gwm_engine.protocol import link_messages  # noqa: E402
-from gwm_engine.protocol._proto import world_pb2 as pb  # noqa: E402
+VECTORS = Path(__file__).resolve().parents[2] / "proto" / "link_vectors"
 
 INDEX = "index.json"
 HEX_UP_TO = 160  # bytes: short vectors also show their bytes as hex in the index
@@ -375,12 +372,12 @@ def index_text(vectors: list[Vector]) -> str:
 
 def main() -> None:
     vectors = all_vectors()
-    for old in HERE.glob("*.msgpack"):
+    for old in VECTORS.glob("*.msgpack"):
         old.unlink()
     for vector in vectors:
-        (HERE / f"{vector.name}.msgpack").write_bytes(vector.data)
-    (HERE / INDEX).write_text(index_text(vectors), encoding="utf-8")
-    print(f"wrote {len(vectors)} vectors to {HERE}")
+        (VECTORS / f"{vector.name}.msgpack").write_bytes(vector.data)
+    (VECTORS / INDEX).write_text(index_text(vectors), encoding="utf-8")
+    print(f"wrote {len(vectors)} vectors to {VECTORS}")
 
 
 if __name__ == "__main__":
