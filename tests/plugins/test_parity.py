@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-import pytest
 
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS
 

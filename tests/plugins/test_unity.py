@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gwm_engine.geometry import CameraAction, apply_action
 from geometry.unity_pose import pose_from_unity, pose_to_unity
+from gwm_engine.geometry import CameraAction, apply_action
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "plugins" / "unity"
