@@ -3,14 +3,13 @@
     with LocalDaemon(["--max-sessions", "4"]) as daemon, WorldClient(daemon.address) as client:
         ...
 
-It runs `python -m gwm_engine.cli serve --port 0 --link-port 0 ...`, reads the addresses the
-daemon prints (gRPC, and the engine link's URL) and waits for its health service to report
-SERVING.
+It runs `python -m gwm_engine.cli serve --port 0 --link-port 0 ...`, reads the endpoints from
+the ready line the daemon prints (gwm_engine.protocol.ready_line) and waits for its health
+service to report SERVING.
 """
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
@@ -22,8 +21,7 @@ from typing import Sequence
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-_READY = re.compile(r"serving gwm\.v1 on (\S+)")
-_LINK = re.compile(r"engine link on (ws://[^\s,]+)")
+from gwm_engine.protocol.ready_line import parse_ready_line
 
 
 class LocalDaemon:
@@ -37,8 +35,9 @@ class LocalDaemon:
             stderr=subprocess.STDOUT,
         )
         try:
-            self.address = self._wait_ready(start_timeout_s)
-            self.link_url = _LINK.search(self.log()).group(1)  # printed before the gRPC address
+            self.endpoints = self._wait_ready(start_timeout_s)  # "grpc", "link", "playground" -> address
+            self.address = self.endpoints["grpc"]
+            self.link_url = self.endpoints["link"]
         except BaseException:
             self.kill()  # the error message already carries the log
             raise
@@ -53,22 +52,22 @@ class LocalDaemon:
         """Everything the daemon printed so far."""
         return self.log_path.read_text(errors="replace")
 
-    def _wait_ready(self, timeout_s: float) -> str:
+    def _wait_ready(self, timeout_s: float) -> dict[str, str]:
         deadline = time.monotonic() + timeout_s
-        while (match := _READY.search(self.log())) is None:
+        while (endpoints := parse_ready_line(self.log())) is None:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the daemon exited with {self.process.returncode}:\n{self.log()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the daemon did not start in {timeout_s} s:\n{self.log()}")
             time.sleep(0.05)
-        address = match.group(1)
+        address = endpoints["grpc"]
         with grpc.insecure_channel(address) as channel:
             response = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=max(1.0, deadline - time.monotonic()), wait_for_ready=True
             )
         if response.status != health_pb2.HealthCheckResponse.SERVING:
             raise RuntimeError(f"the daemon at {address} reports {response.status} instead of SERVING")
-        return address
+        return endpoints
 
     def stop(self, timeout_s: float = 20.0) -> int:
         """SIGTERM (graceful: drain, then stop) and wait; kills it if it hangs. Returns the exit code."""

@@ -46,7 +46,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from gwm_engine.model import load_model, runs_on
-    from gwm_engine.server.daemon import Endpoints, serve
+    from gwm_engine.protocol.ready_line import format_ready_line
+    from gwm_engine.server.daemon import serve
+    from gwm_engine.server.transport import Endpoint
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
@@ -70,12 +72,14 @@ def run_serve(args: argparse.Namespace) -> int:
         logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
     model = load_model(config.weights, config.backend, config.device)
 
-    def ready(endpoints: Endpoints) -> None:
+    def ready(endpoints: list[Endpoint]) -> None:
+        at = {e.name: e.address for e in endpoints}
         auth = "token required" if config.token else "no token"
-        # One write, the link first: whoever waits for the "serving" line can read both.
+        # One write: whoever waits for the last line can read them all.
         print(
-            f"gwm-engine engine link on {endpoints.link}, playground at {endpoints.playground}\n"
-            f"gwm-engine serving gwm.v1 on {endpoints.grpc} (model {model.name} {model.version}, {runs_on(model)}, {auth})",
+            f"gwm-engine engine link on {at['link']}, playground at {at['playground']}\n"
+            f"gwm-engine serving gwm.v1 on {at['grpc']} (model {model.name} {model.version}, {runs_on(model)}, {auth})\n"
+            f"{format_ready_line(at)}",
             flush=True,
         )
 

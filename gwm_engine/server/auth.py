@@ -1,4 +1,5 @@
-"""Optional shared-secret authentication for every call except health checks."""
+"""Optional shared-secret authentication: the one token check both transports make, and gRPC's
+interceptor (every call except health checks)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import grpc
 # Health checks stay open so probes (load balancers, supervisors) need no secret; they reveal
 # only whether the daemon is serving.
 UNAUTHENTICATED_SERVICES = ("/grpc.health.v1.Health/",)
+
+
+def token_matches(given: str | None, expected: str) -> bool:
+    """Whether a client's token is the daemon's, in constant time: the answer's timing must not
+    leak how much of a guess matched."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def token_from_metadata(metadata: tuple[tuple[str, str | bytes], ...]) -> str | None:
@@ -26,7 +33,7 @@ def token_from_metadata(metadata: tuple[tuple[str, str | bytes], ...]) -> str | 
 
 class TokenInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, token: str):
-        self._token = token.encode()
+        self._token = token
 
     async def intercept_service(
         self,
@@ -37,8 +44,7 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(UNAUTHENTICATED_SERVICES):
             return handler
         given = token_from_metadata(details.invocation_metadata or ())
-        # Constant-time comparison: the response time must not leak how much of a guess matched.
-        if given is not None and hmac.compare_digest(given.encode(), self._token):
+        if token_matches(given, self._token):
             return handler
         return _refusal(handler, "missing token" if given is None else "wrong token")
 

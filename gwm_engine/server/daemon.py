@@ -1,8 +1,8 @@
-"""The daemon's lifecycle: build the grpc.aio server and the engine link, serve, and shut down gracefully.
+"""The daemon's lifecycle: start its transports (gRPC, the engine link), serve, and shut down gracefully.
 
 SIGTERM or SIGINT: health turns NOT_SERVING at once (new sessions should go elsewhere), the
 daemon keeps answering for `drain_s` so health checkers notice, then stops accepting calls and
-gives in-flight ones `shutdown_grace_s` to finish, on both transports. A second signal skips
+gives in-flight ones `shutdown_grace_s` to finish, on every transport. A second signal skips
 the waiting.
 """
 
@@ -13,63 +13,22 @@ import contextlib
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Callable
 
-import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-
 from gwm_engine.model import WorldModel
-from gwm_engine.protocol._proto import world_pb2 as pb
-from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.server.auth import TokenInterceptor
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.grpc_service import WorldServicer
+from gwm_engine.server.grpc_transport import GrpcTransport
 from gwm_engine.server.link_transport import LinkServer
 from gwm_engine.server.malloc_tuning import keep_freed_memory
 from gwm_engine.server.operations import WorldOperations
-from gwm_engine.server.playground_http import LINK_PATH
 from gwm_engine.server.sessions import SessionManager
+from gwm_engine.server.transport import Endpoint, Transport
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["WorldService"].full_name  # "gwm.v1.WorldService"
 
-
-def grpc_options(config: ServerConfig) -> list[tuple[str, int]]:
-    """Message limits (see config.MAX_MESSAGE_BYTES), keepalive, an exclusive port."""
-    return [
-        ("grpc.max_send_message_length", config.max_message_bytes),
-        ("grpc.max_receive_message_length", config.max_message_bytes),
-        ("grpc.keepalive_time_ms", int(config.keepalive_time_s * 1000)),
-        ("grpc.keepalive_timeout_ms", int(config.keepalive_timeout_s * 1000)),
-        ("grpc.keepalive_permit_without_calls", 1),
-        # Let clients ping us as often as every 5 s (the SDK pings every 20 s) without being
-        # told "too many pings" and disconnected.
-        ("grpc.http2.min_ping_interval_without_data_ms", 5000),
-        ("grpc.http2.max_pings_without_data", 0),
-        # gRPC sets SO_REUSEPORT by default, so a second daemon on a busy port would start and
-        # silently split the connections with the first. Fail instead.
-        ("grpc.so_reuseport", 0),
-    ]
-
-
-def format_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where a started daemon listens (the real ports where 0 asked for free ones)."""
-
-    grpc: str  # host:port of gwm.v1 over gRPC
-    link: str  # ws://host:port/link, the engine link
-    playground: str  # http://host:port/, the browser playground (on the link's port)
-
-
-async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[Endpoints], None] = print) -> None:
+async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[list[Endpoint]], None] = print) -> None:
     """Serve gRPC and the engine link until SIGTERM/SIGINT; `on_ready` gets where they listen.
 
     Raises OSError if an address cannot be bound."""
@@ -78,45 +37,41 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[End
     executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="gwm-worker")
     manager = SessionManager(config.max_sessions, config.idle_timeout_s)
     batcher = StepBatcher(executor, config.batch_wait_ms, config.max_batch, lambda: len(manager))
-    interceptors = [TokenInterceptor(config.token)] if config.token else []
-    server = grpc.aio.server(options=grpc_options(config), interceptors=interceptors)
-
-    # One set of operations behind both transports: the same sessions, batcher and semantics.
+    # One set of operations behind every transport: the same sessions, batcher and semantics.
     operations = WorldOperations(config, model, manager, batcher, executor)
-    pb_grpc.add_WorldServiceServicer_to_server(WorldServicer(operations), server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
-    )
-
-    address = format_address(config.host, config.port)
+    transports: list[Transport] = [GrpcTransport(config, operations), LinkServer(config, operations)]
     try:
-        port = server.add_insecure_port(address)
-    except RuntimeError:
-        raise OSError(f"cannot listen on {address}: the port is in use or the host is not an address of this machine") from None
-    link = LinkServer(config, operations)
-    await link.start()
-    await server.start()
-    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
-    evictor = asyncio.create_task(manager.evict_forever(), name="idle-eviction")
+        await _run(transports, config, manager, on_ready)
+    finally:
+        await batcher.close()
+        executor.shutdown(wait=False, cancel_futures=True)
 
+
+async def _run(
+    transports: list[Transport], config: ServerConfig, manager: SessionManager, on_ready: Callable[[list[Endpoint]], None]
+) -> None:
+    endpoints: list[Endpoint] = []
+    started: list[Transport] = []
+    try:
+        for transport in transports:
+            endpoints += await transport.start()
+            started.append(transport)
+    except OSError:
+        await asyncio.gather(*(t.stop(0) for t in started))
+        raise
+    evictor = asyncio.create_task(manager.evict_forever(), name="idle-eviction")
     signals = _SignalLatch()
-    link_address = format_address(config.host, link.port)
-    on_ready(Endpoints(format_address(config.host, port), f"ws://{link_address}{LINK_PATH}", f"http://{link_address}/"))
+    on_ready(endpoints)
     try:
         await signals.first.wait()
         log.info("shutting down: NOT_SERVING, draining for %.1f s", config.drain_s)
-        await health_servicer.enter_graceful_shutdown()
+        await asyncio.gather(*(t.drain() for t in transports))
         await signals.wait_second(config.drain_s)
         grace_s = 0 if signals.second.is_set() else config.shutdown_grace_s
-        await asyncio.gather(server.stop(grace_s), link.stop(grace_s))
+        await asyncio.gather(*(t.stop(grace_s) for t in transports))
     finally:
         signals.remove()
         evictor.cancel()
-        await batcher.close()
-        executor.shutdown(wait=False, cancel_futures=True)
 
 
 class _SignalLatch:

@@ -14,7 +14,6 @@ frames of a play stream on the same connection. A bad message fails only its own
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from typing import Any, Awaitable, Callable
@@ -31,8 +30,11 @@ from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.link_messages import LinkError, LinkMessage
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
 from gwm_engine.server import playground_http
+from gwm_engine.server.auth import token_matches
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.operations import WorldOperations, status_of
+from gwm_engine.server.playground_http import LINK_PATH
+from gwm_engine.server.transport import Endpoint, Transport, format_address
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ def max_link_message_bytes(config: ServerConfig) -> int:
     return config.max_message_bytes + link_messages.FRAMING_BYTES
 
 
-class LinkServer:
+class LinkServer(Transport):
     """The WebSocket server on the link port (the link on /link, the playground on /)."""
 
     def __init__(self, config: ServerConfig, operations: WorldOperations):
@@ -67,8 +69,8 @@ class LinkServer:
         self._server: Server | None = None
         self.port = 0
 
-    async def start(self) -> None:
-        """Bind and serve; OSError if the port is taken."""
+    async def start(self) -> list[Endpoint]:
+        """Bind and serve; the link's and the playground's URLs. OSError if the port is taken."""
         try:
             self._server = await self._serve()
         except OSError as e:
@@ -76,6 +78,8 @@ class LinkServer:
                 f"cannot listen on port {self._config.link_port} of {self._config.host} for the engine link (--link-port): {e.strerror or e}"
             ) from None
         self.port = self._server.sockets[0].getsockname()[1]
+        address = format_address(self._config.host, self.port)
+        return [Endpoint("link", f"ws://{address}{LINK_PATH}"), Endpoint("playground", f"http://{address}/")]
 
     async def _serve(self) -> Server:
         # Its own logger, kept to warnings: websockets logs every static file it serves as a
@@ -224,8 +228,7 @@ class _Connection:
             given = body["token"] or self._query_token
             if not given:
                 raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "missing token: send it as hello's 'token' or the link URL's ?token=")
-            # Constant-time comparison, as for gRPC: the reply time must not leak how much matched.
-            if not hmac.compare_digest(given.encode(), self._token.encode()):
+            if not token_matches(given, self._token):
                 raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "wrong token")
         check_protocol_version(body["protocol_version"])
         self._greeted = True
