@@ -11,6 +11,15 @@ from gwm_engine.client import LocalDaemon, WorldClient
 torch.set_num_threads(2)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `daemon` every test that uses a fixture starting one (daemon, token_daemon, ... and
+    whatever depends on them), so `pytest -m "not daemon"` is the fast suite. Tests that start
+    their own daemon inline carry the mark themselves."""
+    for item in items:
+        if any(name.endswith("daemon") for name in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.daemon)
+
+
 @pytest.fixture(scope="session")
 def model():
     from gwm_engine.model import load_model

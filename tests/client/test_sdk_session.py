@@ -72,6 +72,7 @@ def test_info_is_a_plain_dict(client):
     assert info["protocol_version"].startswith("1.") and info["open_sessions"] >= 0
 
 
+@pytest.mark.daemon  # starts its own
 def test_a_daemon_that_cannot_start_raises_with_its_log():
     with pytest.raises(RuntimeError, match="max_sessions"):
         LocalDaemon(["--max-sessions", "0"])

@@ -208,6 +208,7 @@ def test_a_client_killed_mid_stream_leaves_the_session_usable(client, session):
     assert frame.index > 3
 
 
+@pytest.mark.daemon  # starts its own
 def test_more_sessions_than_the_limit(seed_png):
     with LocalDaemon(["--max-sessions", "2"]) as daemon, WorldClient(daemon.address) as client:
         first = client.create_session(seed_png, width=SIZE, height=SIZE)

@@ -45,6 +45,7 @@ def test_reflection_lists_and_describes_the_service(daemon):
     }
 
 
+@pytest.mark.daemon  # starts its own
 def test_sigterm_turns_health_not_serving_then_stops(seed_png):
     daemon = LocalDaemon()
     try:
@@ -89,6 +90,7 @@ def test_a_token_daemon_serves_with_the_token(token_daemon, seed_png):
                 assert health.Check(health_pb2.HealthCheckRequest(), timeout=10).status == SERVING
 
 
+@pytest.mark.daemon  # starts its own
 def test_idle_sessions_are_evicted_but_played_ones_are_not(seed_png, lockstep):
     with LocalDaemon(["--idle-timeout", "1"]) as daemon, WorldClient(daemon.address) as client:
         idle = client.create_session(seed_png, width=SIZE, height=SIZE)

@@ -223,6 +223,7 @@ def test_the_link_port_serves_the_playground_and_the_sample(daemon):
     assert http_get(f"{base}/link")[0] == 426  # the link itself wants a WebSocket upgrade
 
 
+@pytest.mark.daemon  # starts its own
 def test_sigterm_lets_a_call_finish_then_closes_the_link(seed_png):
     daemon = LocalDaemon()
     try:
