@@ -5,8 +5,7 @@ A step request waits at most `wait_ms` for other sessions' steps, then all of th
 open session has a step waiting: each session steps one at a time (its lock), so nobody else
 can join, and a lone session never pays the wait. One batch runs at a time; requests that
 arrive meanwhile gather for the next one, so every waiting session is in every batch (fair).
-(Letting two batches overlap was tried: no throughput gain on 2 cores, and sessions that
-happened to land in small batches got up to 2.5x the frame rate of the others.) With
+(Letting two batches overlap was tried: no gain, and unfair; benchmarks/RESULTS.md.) With
 `wait_ms` 0 batching is off and every step runs on its own thread.
 """
 

@@ -17,8 +17,8 @@ class ServerConfig:
     max_sessions: int = 16
     idle_timeout_s: float = 600.0  # sessions without requests or an open Play stream are closed
     # Cross-session batching wait; 0 steps every session on its own. Off by default: with the
-    # classical model there is no network to batch and waiting cost 14-27 % of throughput
-    # (benchmarks/RESULTS.md); turn it on for learned models.
+    # classical model there is no network to batch and waiting cost throughput
+    # (benchmarks/RESULTS.md, gRPC daemon); turn it on for learned models.
     batch_wait_ms: float = 0.0
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop

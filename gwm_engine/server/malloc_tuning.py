@@ -3,9 +3,9 @@
 Every frame allocates and frees several buffers of hundreds of kilobytes (encoded images,
 protobuf serialization, gRPC slices). With glibc's defaults such blocks are returned to the OS
 when freed (heap trimming, or mmap/munmap above the mmap threshold), so the next frame's
-buffers fault their pages in again: measured here, serializing one 256x256 frame took 1.2 ms
-instead of 0.05 ms. Fixed, high thresholds keep the memory in the heap for reuse; the cost is
-that up to TRIM_THRESHOLD_BYTES of freed memory stays with the process.
+buffers fault their pages in again, which makes serializing a frame several times slower
+(benchmarks/RESULTS.md, "Daemon internals"). Fixed, high thresholds keep the memory in the heap
+for reuse; the cost is that up to TRIM_THRESHOLD_BYTES of freed memory stays with the process.
 """
 
 from __future__ import annotations
