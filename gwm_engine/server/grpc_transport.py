@@ -52,7 +52,9 @@ class GrpcTransport(Transport):
         try:
             port = self._server.add_insecure_port(address)
         except RuntimeError:
-            raise OSError(f"cannot listen on {address}: the port is in use or the host is not an address of this machine") from None
+            raise OSError(
+                f"cannot listen on {address}: the port is in use or the host is not an address of this machine"
+            ) from None
         await self._server.start()
         await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
         await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)

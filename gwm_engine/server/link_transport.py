@@ -100,6 +100,9 @@ class LinkServer(Transport):
             logger=quiet,
         )
 
+    async def drain(self) -> None:
+        """Nothing to do: the link has no health signal, and it keeps answering until stop()."""
+
     async def stop(self, grace_s: float) -> None:
         """Accept nothing new, give running requests and streams `grace_s`, then close everything."""
         assert self._server is not None

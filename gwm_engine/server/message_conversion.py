@@ -65,7 +65,7 @@ def action_from_wire(message: pb.Action) -> CameraAction:
         raise InvalidInput(f"action seq {message.seq}: {e}") from None
 
 
-def frame_to_wire(frame: Frame, encoding: FrameEncoding, seq: int, client_time_us: int) -> pb.Frame:
+def frame_to_wire(frame: StepFrame, encoding: FrameEncoding, seq: int, client_time_us: int) -> pb.Frame:
     """Encode a world StepFrame (and its right eye) for the wire; adds the `server_encode` timing."""
     t0 = time.perf_counter()
     K = frame.intrinsics

@@ -32,7 +32,7 @@ from gwm_engine.server.action_mailbox import ActionMailbox
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
-from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, StepFrame, SessionConfig, WorldSession
+from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, SessionConfig, StepFrame, WorldSession
 
 T = TypeVar("T")
 
@@ -90,7 +90,9 @@ class WorldOperations:
 
     async def create_session(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
         check_protocol_version(request.protocol_version)
-        encoding = message_conversion.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        encoding = message_conversion.frame_encoding(
+            request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask
+        )
         # Cheap checks first: a 100000x100000 request is refused before any image is decoded.
         config = SessionConfig(
             width=request.width, height=request.height, fov_deg=request.fov_deg, stereo=request.stereo, ipd_m=request.ipd_m
@@ -187,7 +189,9 @@ class WorldOperations:
 
     async def load_world(self, request: pb.LoadWorldRequest) -> pb.LoadWorldResponse:
         check_protocol_version(request.protocol_version)
-        encoding = message_conversion.frame_encoding(request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask)
+        encoding = message_conversion.frame_encoding(
+            request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask
+        )
         with self._manager.reserve():
             session = await self._off_loop(WorldSession.load, request.world, self._model)
             entry = self._manager.add(session, encoding)

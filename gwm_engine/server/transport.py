@@ -25,10 +25,9 @@ class Transport(ABC):
     async def start(self) -> list[Endpoint]:
         """Bind and serve; the endpoints with the real ports. OSError (plain words) if it cannot bind."""
 
+    @abstractmethod
     async def drain(self) -> None:
-        """Tell health checkers new work should go elsewhere while calls are still answered.
-
-        Transports without a health signal have nothing to say."""
+        """Tell health checkers new work should go elsewhere; calls are still answered."""
 
     @abstractmethod
     async def stop(self, grace_s: float) -> None:

@@ -1,7 +1,7 @@
 import numpy as np
+from unity_pose import pose_from_unity, pose_to_unity
 
 from gwm_engine.geometry.actions import CameraAction, apply_action
-from unity_pose import pose_from_unity, pose_to_unity
 
 
 def test_identity_maps_to_unity_identity():

@@ -4,9 +4,9 @@ import queue
 from typing import Iterable, Iterator
 
 import pytest
+from streaming import StreamingClient
 
 from gwm_engine.client import CameraAction, LocalDaemon, WorldClient
-from streaming import StreamingClient
 
 SIZE = 64  # small frames keep the whole server suite fast on 2 cores
 
