@@ -5,22 +5,65 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from gwm_engine.errors import InvalidInput
-from gwm_engine.runtime import add_backend_arguments
+from gwm_engine.evaluation.config import QualityConfig
+from gwm_engine.settings import (
+    add_arguments,
+    backend_setting,
+    check,
+    device_setting,
+    fov_setting,
+    from_args,
+    setting,
+    size_setting,
+    weights_setting,
+)
+from gwm_engine.training.config import TrainConfig
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLE_IMAGE = ASSETS / "sample.png"
 SAMPLE_DEPTH = ASSETS / "sample_depth.npy"
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 256x256, got {text!r}") from None
-    return w, h
+@dataclass
+class DemoConfig:
+    image: str | None = setting(None, "seed image (PNG/JPEG); default: the bundled sample")
+    depth: str | None = setting(None, "seed depth: .npy metres or 16-bit PNG millimetres; estimated when absent")
+    steps: int = setting(120, "frames to walk", low=1)
+    size: tuple[int, int] = size_setting((256, 256))
+    fov: float = fov_setting()
+    fps: int = setting(24, "video frame rate", low=1)
+    weights: str | None = weights_setting()
+    out: str = setting("walk.mp4", "video to write")
+    backend: str = backend_setting()
+    device: str = device_setting()
+
+
+@dataclass
+class SceneConfig:
+    family: str = setting("indoor", "scene family (gwm_engine.scenes.FAMILIES)")
+    seed: int = setting(0, "scene seed")
+    size: tuple[int, int] = size_setting((512, 384))
+    fov: float = fov_setting()
+    out: str = setting("scene.png", "image to write; depth goes beside it as _depth.npy and _depth.png")
+
+
+@dataclass
+class DataCommandConfig:
+    out: str = setting(help="shard directory (existing shards are kept)")
+    trajectories: int = setting(2400, "trajectories to render", low=1)
+    workers: int = setting(1, "rendering processes", low=1)
+    seed: int = setting(0, "first scene seed")
+
+
+@dataclass
+class ExportConfig:
+    out: str = setting(help="directory for the .onnx files and manifest.json")
+    format: str = setting("onnx", "onnx (what onnxruntime, trtexec and Triton read)", choices=("onnx",))
+    weights: str | None = weights_setting()
 
 
 def demo_actions(steps: int):
@@ -49,14 +92,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gwm_engine.model import load_model, runs_on
     from gwm_engine.world import SessionConfig, WorldSession
 
-    if args.steps < 1:
-        raise InvalidInput("--steps must be at least 1")
+    check(from_args(DemoConfig, args))
     image_path = args.image or SAMPLE_IMAGE
     depth_path = args.depth or (SAMPLE_DEPTH if args.image is None else None)
     image = load_image(image_path)
     depth = load_depth(depth_path) if depth_path else None
     w, h = args.size
-    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), load_model(args.weights, args.backend, args.device))
+    model = load_model(args.weights, args.backend, args.device)
+    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), model)
     frame = session.step()
     # Depth colours are fixed from the first frame so brightness changes mean distance changes.
     near, far = float(np.percentile(frame.depth, 2)), float(np.percentile(frame.depth, 98))
@@ -109,8 +152,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     from gwm_engine.training.data import PER_SHARD, write_shards
 
-    if args.trajectories < 1 or args.workers < 1:
-        raise InvalidInput("--trajectories and --workers must be at least 1")
+    check(from_args(DataCommandConfig, args))
     with tqdm(total=-(-args.trajectories // PER_SHARD), desc="rendering shards", unit="shard") as bar:
         paths = write_shards(Path(args.out), args.trajectories, workers=args.workers, base_seed=args.seed, progress=bar.update)
     print(f"{len(paths)} shards of rendered trajectories in {args.out}")
@@ -118,34 +160,17 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from gwm_engine.model.learned import PRESETS
-    from gwm_engine.training.train import NETWORKS, TrainConfig, train
+    cfg = from_args(TrainConfig, args).validate()
+    from gwm_engine.training.train import train
 
-    if args.preset not in PRESETS:
-        raise InvalidInput(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
-    if args.steps < 1 or args.batch < 1:
-        raise InvalidInput("--steps and --batch must be at least 1")
-    if args.data and not Path(args.data).is_dir():
-        raise InvalidInput(f"--data {args.data} is not a directory of shards (write them with `gwm-engine data`)")
-    if args.networks not in NETWORKS:
-        raise InvalidInput(f"unknown --networks {args.networks!r}; choose from {', '.join(NETWORKS)}")
-    if args.frozen_from and args.networks == "both":
-        raise InvalidInput("--frozen-from keeps one network fixed: use it with --networks depth or --networks completion")
-    if not 0 <= args.own_fill <= 1:
-        raise InvalidInput("--own-fill is a share of replays: between 0 and 1")
-    cfg = TrainConfig(out=Path(args.out), preset=args.preset, steps=args.steps, batch=args.batch, lr=args.lr,
-                      seed=args.seed, data=Path(args.data) if args.data else None, workers=args.workers,
-                      resume=args.resume, device=args.device, frozen_from=Path(args.frozen_from) if args.frozen_from else None,
-                      init=Path(args.init) if args.init else None, networks=args.networks, own_fill=args.own_fill)
     print(f"weights written to {train(cfg)}")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from gwm_engine.evaluation.quality import QualityConfig, format_report, run_quality
+    cfg = from_args(QualityConfig, args).validate()
+    from gwm_engine.evaluation.quality import format_report, run_quality
 
-    cfg = QualityConfig(trajectories=args.trajectories, steps=args.steps, size=args.size, weights=args.weights,
-                        backend=args.backend, device=args.device)
     print(format_report(run_quality(cfg)))
     return 0
 
@@ -181,65 +206,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gwm-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="walk through a world grown from one image and write a video")
-    demo.add_argument("--image", help="seed image (PNG/JPEG); default: the bundled sample")
-    demo.add_argument("--depth", help="seed depth: .npy metres or 16-bit PNG millimetres; estimated when absent")
-    demo.add_argument("--steps", type=int, default=120)
-    demo.add_argument("--size", type=_size, default=(256, 256), help="WxH, default 256x256")
-    demo.add_argument("--fov", type=float, default=60.0, help="vertical field of view, degrees")
-    demo.add_argument("--fps", type=int, default=24)
-    demo.add_argument("--weights", help="model weights; default: the bundled model")
-    demo.add_argument("--out", default="walk.mp4")
-    add_backend_arguments(demo)
-    demo.set_defaults(func=cmd_demo)
-
-    scene = sub.add_parser("scene", help="render a ground-truth procedural scene (RGB + metric depth)")
-    scene.add_argument("--family", default="indoor")
-    scene.add_argument("--seed", type=int, default=0)
-    scene.add_argument("--size", type=_size, default=(512, 384))
-    scene.add_argument("--fov", type=float, default=60.0)
-    scene.add_argument("--out", default="scene.png")
-    scene.set_defaults(func=cmd_scene)
-
-    data = sub.add_parser("data", help="render training trajectories into shard files")
-    data.add_argument("--out", required=True, help="shard directory (existing shards are kept)")
-    data.add_argument("--trajectories", type=int, default=2400)
-    data.add_argument("--workers", type=int, default=1, help="rendering processes")
-    data.add_argument("--seed", type=int, default=0)
-    data.set_defaults(func=cmd_data)
-
-    train = sub.add_parser("train", help="train the learned networks (torchrun for many processes)")
-    train.add_argument("--out", default="runs/small", help="run directory: log, checkpoints, weights.pt")
-    train.add_argument("--preset", default="small", help="small (CPU default) or large (GPU)")
-    train.add_argument("--steps", type=int, default=4000)
-    train.add_argument("--batch", type=int, default=8, help="per process")
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--data", help="shard directory from `gwm-engine data`; default: render on the fly")
-    train.add_argument("--workers", type=int, default=1, help="data loader processes per training process")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    train.add_argument("--networks", default="both", help="which to train: both, depth or completion")
-    train.add_argument("--frozen-from", help="with --networks depth|completion: the weights the other network keeps")
-    train.add_argument("--init", help="weights the trained networks start from (fine-tuning); default: fresh")
-    train.add_argument("--own-fill", type=float, default=0.0,
-                       help="share of replays that fuse the completion network's own fills (the rest: truth or pull-push)")
-    train.add_argument("--device", default="cpu", help="cpu or cuda")
-    train.set_defaults(func=cmd_train)
-
-    ev = sub.add_parser("eval", help="quality on held-out rendered trajectories: learned vs classical vs none")
-    ev.add_argument("--trajectories", type=int, default=12, help="per scene family")
-    ev.add_argument("--steps", type=int, default=24)
-    ev.add_argument("--size", type=_size, default=(256, 256), help="WxH, default 256x256")
-    ev.add_argument("--weights", help="model weights; default: the bundled model")
-    add_backend_arguments(ev)
-    ev.set_defaults(func=cmd_eval)
-
-    export = sub.add_parser("export", help="export the networks for onnxruntime, TensorRT (trtexec) or Triton")
-    export.add_argument("--format", choices=["onnx"], default="onnx", help="onnx (what onnxruntime, trtexec and Triton read)")
-    export.add_argument("--out", required=True, help="directory for the .onnx files and manifest.json")
-    export.add_argument("--weights", help="model weights; default: the bundled model")
-    export.set_defaults(func=cmd_export)
+    commands = [
+        ("demo", "walk through a world grown from one image and write a video", DemoConfig, cmd_demo),
+        ("scene", "render a ground-truth procedural scene (RGB + metric depth)", SceneConfig, cmd_scene),
+        ("data", "render training trajectories into shard files", DataCommandConfig, cmd_data),
+        ("train", "train the learned networks (torchrun for many processes)", TrainConfig, cmd_train),
+        ("eval", "quality on held-out rendered trajectories: learned vs classical vs none", QualityConfig, cmd_eval),
+        ("export", "export the networks for onnxruntime, TensorRT (trtexec) or Triton", ExportConfig, cmd_export),
+    ]
+    for name, text, config, func in commands:
+        command = sub.add_parser(name, help=text)
+        add_arguments(command, config)
+        command.set_defaults(func=func)
 
     from gwm_engine.server.app import add_serve_arguments, run_serve
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from gwm_engine.evaluation.config import QualityConfig
+from gwm_engine.evaluation.metrics import depth_errors, ssim_map
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.media import to_rgb8
-from gwm_engine.evaluation.metrics import depth_errors, ssim_map
 from gwm_engine.model import WorldModel, load_model
 from gwm_engine.scenes import FAMILIES, make_scene, make_trajectory
 from gwm_engine.world.session import SessionConfig, WorldSession
@@ -42,17 +42,6 @@ class NoCompletion(WorldModel):
 
     def complete(self, rgb, depth, mask):
         return torch.zeros_like(rgb), torch.full_like(depth, 500.0)
-
-
-@dataclass
-class QualityConfig:
-    trajectories: int = 12  # per family, for each of completion and revisit
-    steps: int = 24
-    size: tuple[int, int] = (256, 256)  # W, H
-    fov_deg: tuple[float, float] = (45.0, 80.0)
-    weights: str | None = None  # the learned model's weights; None: the bundled ones
-    backend: str = "auto"
-    device: str = "auto"
 
 
 class Pool:
@@ -86,7 +75,8 @@ def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig):
         yield session.step(CameraAction(pose=seed_from_world @ pose))
 
 
-def run_quality(cfg: QualityConfig = QualityConfig()) -> dict:
+def run_quality(cfg: QualityConfig | None = None) -> dict:
+    cfg = (cfg or QualityConfig()).validate()
     models: dict[str, WorldModel] = {
         "learned": load_model(cfg.weights, backend=cfg.backend, device=cfg.device),
         "classical": load_model("classical"),
@@ -152,7 +142,8 @@ def format_report(report: dict) -> str:
     n = cfg.trajectories * len(FAMILIES)
     lines = [
         f"held-out rendered trajectories: {n} x {cfg.steps} steps (+ {n} loops), {cfg.size[0]}x{cfg.size[1]}, "
-        f"{len(FAMILIES)} families, scene seeds 0..{cfg.trajectories - 1}; holes {100 * m['classical']['hole_fraction']:.1f}% of pixels",
+        f"{len(FAMILIES)} families, scene seeds 0..{cfg.trajectories - 1}; "
+        f"holes {100 * m['classical']['hole_fraction']:.1f}% of pixels",
         "",
         "| model | " + " | ".join(heads) + " |",
         "| --- |" + " ---: |" * len(heads),

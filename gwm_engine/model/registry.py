@@ -11,9 +11,9 @@ Slots that later work fills, one line each: a pretrained ONNX depth network for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.model.base import WorldModel
@@ -64,7 +64,7 @@ def build(model: str | None = None, backend: str = "auto", device: str = "auto")
         return MODELS[name](where)
     path = Path(name)
     if not path.is_file():
-        raise InvalidInput(f"{name!r} is neither a model ({', '.join(MODELS)}) nor a weights file: not found")
+        raise InvalidInput(f"weights file not found: {name} (nor is it a model name: {', '.join(MODELS)})")
     # Weights files are gwm-engine torch files unless their suffix names another format.
     return FILE_FORMATS.get(path.suffix, FILE_FORMATS[".pt"])(path, where)
 

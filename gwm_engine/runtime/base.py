@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 import torch
@@ -17,7 +16,7 @@ import torch.nn as nn
 
 from gwm_engine.errors import InvalidInput
 
-ArrayLike = Union[np.ndarray, torch.Tensor]
+ArrayLike = np.ndarray | torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,8 @@ class NetworkSpec:
         size = tuple(inputs[0].shape[-2:])
         for spec, x in zip(self.inputs, inputs):
             if tuple(x.shape) != (batch, spec.channels, *size):
-                raise InvalidInput(f"{self.name} input {spec.name} must be ({batch}, {spec.channels}, {size[0]}, {size[1]}), got {tuple(x.shape)}")
+                want = (batch, spec.channels, *size)
+                raise InvalidInput(f"{self.name} input {spec.name} must be {want}, got {tuple(x.shape)}")
         if size[0] % self.multiple or size[1] % self.multiple:
             raise InvalidInput(f"{self.name} needs sides that are multiples of {self.multiple}, got {size[0]}x{size[1]}")
 

@@ -12,8 +12,8 @@ import hashlib
 import io
 import json
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import onnx
@@ -78,7 +78,9 @@ def describe(spec: NetworkSpec) -> dict:
     }
 
 
-def parity(module: nn.Module, spec: NetworkSpec, path: Path, sizes: Sequence[tuple[int, int, int]] | None = None) -> dict[str, float]:
+def parity(
+    module: nn.Module, spec: NetworkSpec, path: Path, sizes: Sequence[tuple[int, int, int]] | None = None
+) -> dict[str, float]:
     """Max |onnxruntime CPU - torch| per output over `sizes` (batch, height, width); raises
     ParityError past ATOL + RTOL * |torch|. Default sizes: the profile's opt shape and an odd
     other one, so a graph that only works at its trace size fails here."""
@@ -101,7 +103,8 @@ def parity(module: nn.Module, spec: NetworkSpec, path: Path, sizes: Sequence[tup
             r = r.numpy()
             worst[t.name] = max(worst[t.name], float(np.abs(g - r).max()))
             if not np.allclose(g, r, rtol=RTOL, atol=ATOL):
-                raise ParityError(f"{spec.name}.{t.name} at {b}x{h}x{w}: onnxruntime differs from torch by up to {np.abs(g - r).max():.3g}")
+                raise ParityError(
+                    f"{spec.name}.{t.name} at {b}x{h}x{w}: onnxruntime differs from torch by up to {np.abs(g - r).max():.3g}")
     return worst
 
 

@@ -36,7 +36,8 @@ def open_backend(backend: str = "auto", device: str = "auto") -> Backend:
                 providers = [CUDA, CPU] if device == "cuda" else [CPU]
             return OnnxBackend(providers, requested=backend == "tensorrt" or device == "cuda")
         if backend != "auto":
-            log.warning("onnxruntime is not installed (pip install onnxruntime-gpu); running the %s backend's networks on torch", backend)
+            log.warning("onnxruntime is not installed (pip install onnxruntime-gpu); running the %s backend's networks on torch",
+                        backend)
     return TorchBackend(TorchOptions(device=_torch_device(device)))
 
 

@@ -1,6 +1,6 @@
 """`gwm-engine train`: both networks, one loop, one machine or many (torchrun).
 
-    gwm-engine train --out runs/small --steps 3000               # this machine
+    gwm-engine train --out runs/small                            # this machine (gwm-engine train -h: every option)
     torchrun --nproc-per-node 8 -m gwm_engine.cli train ...      # 8 processes; add --nnodes for more machines
 
 Under torchrun each process trains on its own data stream (seeded by rank) and DistributedData-
@@ -11,11 +11,12 @@ step and RNG state, so `--resume` continues a run bit for bit on the same hardwa
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,28 +28,8 @@ from tqdm import tqdm
 
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
 from gwm_engine.model.learned import PRESETS, LearnedModel, Preset, completed, seed_depth
+from gwm_engine.training.config import TrainConfig
 from gwm_engine.training.data import DataConfig, TrajectoryDataset
-
-
-@dataclass
-class TrainConfig:
-    out: Path = Path("runs/small")
-    preset: str = "small"
-    steps: int = 3000
-    batch: int = 8  # per process
-    lr: float = 2e-3
-    warmup: int = 100
-    seed: int = 0
-    data: Path | None = None  # shard directory (`gwm-engine data`); None renders on the fly
-    workers: int = 1  # data loader processes per training process
-    checkpoint_every: int = 250
-    resume: bool = False
-    networks: str = "both"  # which to train from scratch: both, depth or completion
-    frozen_from: Path | None = None  # with one network trained: the weights file the other comes from
-    init: Path | None = None  # the weights file the trained networks start from (fine-tuning); None: fresh
-    own_fill: float = 0.0  # share of replays that fuse the completion network's own fills
-    device: str = "cpu"
-    data_config: DataConfig = field(default_factory=DataConfig)
 
 
 def gradient_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -60,9 +41,6 @@ def gradient_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) 
         w = torch.minimum(weight.narrow(dim, 0, n), weight.narrow(dim, 1, n))
         loss = loss + (w * (dp - dt).abs()).sum() / (w.sum() * pred.shape[1] + 1e-6)
     return loss
-
-
-NETWORKS = ("both", "depth", "completion")
 
 
 class Losses(nn.Module):
@@ -136,8 +114,65 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+@dataclass
+class Run:
+    """What a training process holds: its place among the processes, the model, what is being
+    trained and how, and how far it has come."""
+
+    cfg: TrainConfig
+    rank: int
+    world: int
+    device: torch.device
+    model: LearnedModel
+    losses: Losses
+    trained: nn.Module  # the parameters the optimiser moves: both networks or one
+    net: nn.Module  # losses, wrapped for DistributedDataParallel when there are many processes
+    opt: torch.optim.Optimizer
+    step: int = 0
+    wall_s: float = 0.0  # training time before this process started (resumed runs)
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.cfg.out / "last.pt"
+
+
 def train(cfg: TrainConfig) -> Path:
     """Train, checkpointing to cfg.out/last.pt; returns the final weights file (cfg.out/weights.pt)."""
+    run = setup(cfg)
+    cfg = run.cfg
+    if cfg.resume:
+        resume(run)
+    run.net = nn.parallel.DistributedDataParallel(run.losses) if run.world > 1 else run.losses
+    bar = tqdm(total=cfg.steps, initial=run.step, disable=run.rank != 0, unit="step", dynamic_ncols=True)
+    log = open(cfg.out / "log.jsonl", "a") if run.rank == 0 else None
+    t0 = time.perf_counter() - run.wall_s
+    for batch in _loader(run):
+        if run.step >= cfg.steps:
+            break
+        out = train_step(run, batch)
+        bar.update(1)
+        if log:
+            row = {k: round(v.item(), 5) for k, v in out.items()} | {"step": run.step, "lr": lr_at(run.step - 1, cfg)}
+            bar.set_postfix({k: row[k] for k in ("loss", "fill_rgb", "seed_depth") if k in row})
+            log.write(json.dumps(row) + "\n")
+            if run.step % cfg.checkpoint_every == 0 or run.step == cfg.steps:
+                log.flush()
+                save_checkpoint(run, time.perf_counter() - t0)
+    bar.close()
+    weights = cfg.out / "weights.pt"
+    if log:
+        log.close()
+        save_weights(run, weights, time.perf_counter() - t0)
+    if run.world > 1:
+        dist.barrier()
+    return weights
+
+
+def setup(cfg: TrainConfig) -> Run:
+    """This process's device and seed, the model (networks fresh, from --init, or kept from
+    --frozen-from) and the optimiser over what is trained."""
+    if cfg.data_config is None:
+        cfg = dataclasses.replace(cfg, data_config=DataConfig())
     rank, world = _distributed()
     device = torch.device(cfg.device)
     if device.type == "cuda" and world > 1:
@@ -155,60 +190,61 @@ def train(cfg: TrainConfig) -> Path:
     losses = Losses(model, cfg.networks).to(device).train()
     trained = {"both": losses, "depth": losses.depth_net, "completion": losses.completion_net}[cfg.networks]
     opt = torch.optim.AdamW(trained.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    step, wall = 0, 0.0
-    ckpt = cfg.out / "last.pt"
-    if cfg.resume and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
-        losses.load_state_dict(state["nets"])
-        opt.load_state_dict(state["opt"])
-        step, wall = state["step"], state["wall_s"]
-        torch.set_rng_state(state["rng"])
-    net = nn.parallel.DistributedDataParallel(losses) if world > 1 else losses
+    return Run(cfg, rank, world, device, model, losses, trained, losses, opt)
 
+
+def resume(run: Run) -> None:
+    """Networks, optimiser, step, training time and RNG state from the last checkpoint, if any."""
+    if not run.checkpoint.exists():
+        return
+    state = torch.load(run.checkpoint, map_location=run.device, weights_only=False)
+    run.losses.load_state_dict(state["nets"])
+    run.opt.load_state_dict(state["opt"])
+    run.step, run.wall_s = state["step"], state["wall_s"]
+    torch.set_rng_state(state["rng"])
+
+
+def _loader(run: Run) -> torch.utils.data.DataLoader:
+    cfg = run.cfg
     # Resuming skips ahead in the data stream by reseeding it with the step.
-    own_fill = OwnFill(losses.completion_net, model.preset, snapshot=cfg.workers > 0) if cfg.own_fill > 0 else None
-    dataset = TrajectoryDataset(cfg.data, cfg.data_config, base_seed=cfg.seed * 1_000_003 + step, rank=rank, world_size=world,
-                                own_fill=own_fill, own_fill_share=cfg.own_fill)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch, num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
-    bar = tqdm(total=cfg.steps, initial=step, disable=rank != 0, unit="step", dynamic_ncols=True)
-    log = open(cfg.out / "log.jsonl", "a") if rank == 0 else None
-    t0 = time.perf_counter() - wall
-    for batch in loader:
-        if step >= cfg.steps:
-            break
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg)
-        out = net(batch)
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)
-        opt.step()
-        step += 1
-        bar.update(1)
-        if rank == 0:
-            row = {k: round(v.item(), 5) for k, v in out.items()} | {"step": step, "lr": lr_at(step - 1, cfg)}
-            bar.set_postfix({k: row[k] for k in ("loss", "fill_rgb", "seed_depth") if k in row})
-            log.write(json.dumps(row) + "\n")
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                log.flush()
-                state = {"nets": losses.state_dict(), "opt": opt.state_dict(), "step": step,
-                         "wall_s": time.perf_counter() - t0, "rng": torch.get_rng_state(), "config": repr(cfg)}
-                torch.save(state, ckpt.with_suffix(".tmp"))
-                ckpt.with_suffix(".tmp").replace(ckpt)
-    bar.close()
-    weights = cfg.out / "weights.pt"
-    if rank == 0:
-        log.close()
-        meta = {"preset": model.preset.name, "networks": cfg.networks,
-                "frozen_from": str(cfg.frozen_from) if cfg.frozen_from else None, "init": str(cfg.init) if cfg.init else None, "steps": step, "batch": cfg.batch * world, "processes": world,
-                "wall_s": round(time.perf_counter() - t0, 1), "device": _device_name(device),
-                "data": str(cfg.data) if cfg.data else "rendered on the fly", "seed": cfg.seed,
-                "config": json.loads(json.dumps(asdict(cfg), default=str))}
-        model.save(weights, meta)
-    if world > 1:
-        dist.barrier()
-    return weights
+    own_fill = OwnFill(run.losses.completion_net, run.model.preset, snapshot=cfg.workers > 0) if cfg.own_fill > 0 else None
+    dataset = TrajectoryDataset(cfg.data, cfg.data_config, base_seed=cfg.seed * 1_000_003 + run.step, rank=run.rank,
+                                world_size=run.world, own_fill=own_fill, own_fill_share=cfg.own_fill)
+    return torch.utils.data.DataLoader(dataset, batch_size=cfg.batch, num_workers=cfg.workers, persistent_workers=cfg.workers > 0)
+
+
+def train_step(run: Run, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """One optimiser step on `batch`; returns the losses it scored."""
+    batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+    for g in run.opt.param_groups:
+        g["lr"] = lr_at(run.step, run.cfg)
+    out = run.net(batch)
+    run.opt.zero_grad(set_to_none=True)
+    out["loss"].backward()
+    torch.nn.utils.clip_grad_norm_(run.trained.parameters(), 1.0)
+    run.opt.step()
+    run.step += 1
+    return out
+
+
+def save_checkpoint(run: Run, wall_s: float) -> None:
+    """Written aside and renamed, so a run killed mid-write still resumes from the last one."""
+    state = {"nets": run.losses.state_dict(), "opt": run.opt.state_dict(), "step": run.step,
+             "wall_s": wall_s, "rng": torch.get_rng_state(), "config": repr(run.cfg)}
+    tmp = run.checkpoint.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(run.checkpoint)
+
+
+def save_weights(run: Run, path: Path, wall_s: float) -> None:
+    cfg = run.cfg
+    meta = {"preset": run.model.preset.name, "networks": cfg.networks,
+            "frozen_from": str(cfg.frozen_from) if cfg.frozen_from else None, "init": str(cfg.init) if cfg.init else None,
+            "steps": run.step, "batch": cfg.batch * run.world, "processes": run.world,
+            "wall_s": round(wall_s, 1), "device": _device_name(run.device),
+            "data": str(cfg.data) if cfg.data else "rendered on the fly", "seed": cfg.seed,
+            "config": json.loads(json.dumps(asdict(cfg), default=str))}
+    run.model.save(path, meta)
 
 
 def _device_name(device: torch.device) -> str:

@@ -26,5 +26,5 @@ def test_describe_says_what_runs_the_networks():
 
 
 def test_an_unknown_name_lists_the_models():
-    with pytest.raises(InvalidInput, match="neither a model \\(gwm-small, classical\\) nor a weights file"):
+    with pytest.raises(InvalidInput, match="not found: gwm-huge \\(nor is it a model name: gwm-small, classical\\)"):
         load_model("gwm-huge")

@@ -1,7 +1,7 @@
 """Runtime test helpers; the daemon, client and seed fixtures are in tests/conftest.py."""
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -1,0 +1,23 @@
+"""`gwm-engine eval` settings (light: the command line builds its options from them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gwm_engine.settings import backend_setting, check, device_setting, setting, size_setting, weights_setting
+
+
+@dataclass
+class QualityConfig:
+    trajectories: int = setting(12, "held-out trajectories per scene family, for each of completion and revisit", low=1)
+    steps: int = setting(24, "steps per trajectory", low=1)
+    size: tuple[int, int] = size_setting((256, 256))  # W, H
+    fov_deg: tuple[float, float] = setting((45.0, 80.0), "vertical field of view range, drawn per trajectory", cli=False)
+    weights: str | None = weights_setting()  # the learned model scored; None: the bundled one
+    backend: str = backend_setting()
+    device: str = device_setting()
+
+    def validate(self) -> QualityConfig:
+        """Raise InvalidInput for settings the run cannot use; returns self."""
+        check(self)
+        return self
