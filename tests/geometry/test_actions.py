@@ -60,13 +60,64 @@ def test_ypr_round_trip():
         assert np.allclose(ypr_from_rotation(rotation_from_ypr(*ypr)), ypr, atol=1e-9)
 
 
-def test_absolute_pose_replaces_and_coalescing_sums():
+def test_absolute_pose_replaces_and_adding_actions_chains_them_in_order():
     target = np.eye(4)
     target[:3, 3] = (1, 2, 3)
     assert np.allclose(apply_action(np.eye(4), CameraAction(pose=target)), target)
-    total = CameraAction(move=(1, 0, 0), turn=(5, 0, 0)) + CameraAction(move=(0, 0, 2), turn=(1, 2, 0))
-    assert total.move == (1, 0, 2) and total.turn == (6, 2, 0)
-    assert (total + CameraAction(pose=target)).pose is target
+    a, b = CameraAction(move=(1, 0, 0), turn=(5, 0, 0)), CameraAction(move=(0, 0, 2), turn=(1, 2, 0))
+    assert np.allclose(apply_action(np.eye(4), a + b), apply_action(apply_action(np.eye(4), a), b), atol=1e-12)
+    assert (a + b + CameraAction(pose=target)).pose is target
+    after = CameraAction(pose=target) + a  # a relative action after a pose folds into it
+    assert after.then == () and np.allclose(after.pose, apply_action(target, a))
+
+
+def test_roll_then_pitch_composes_as_yaw_pitch_roll_euler_angles():
+    """The spec's rotation order: R = Ry(yaw) Rx(pitch) Rz(roll), turns added to the angles."""
+    pose = apply_action(apply_action(np.eye(4), CameraAction(turn=(0, 0, 10))), CameraAction(turn=(0, 5, 0)))
+    assert np.allclose(pose[:3, :3], rotation_from_ypr(0, 5, 10), atol=1e-12)
+    about_camera_x = rotation_from_ypr(0, 0, 10) @ rotation_from_ypr(0, 5, 0)  # the old text's literal reading
+    assert np.abs(pose[:3, :3] - about_camera_x).max() > 0.01
+
+
+@pytest.mark.parametrize("start", [(0, 0, 0), (30, -20, 0), (-120, 60, 0)])
+def test_yaw_and_pitch_only_actions_turn_about_world_y_and_camera_x(start):
+    pose = np.eye(4)
+    pose[:3, :3] = rotation_from_ypr(*start)
+    after = apply_action(pose, CameraAction(turn=(7, -4, 0)))
+    expected = rotation_from_ypr(7, 0, 0) @ pose[:3, :3] @ rotation_from_ypr(0, -4, 0)
+    assert np.allclose(after[:3, :3], expected, atol=1e-12)
+
+
+def test_many_small_mixed_actions_chain_exactly_where_summing_drifts():
+    rng = np.random.default_rng(3)
+    actions = [CameraAction(move=tuple(rng.uniform(-0.05, 0.05, 3)), turn=tuple(rng.uniform(-3, 3, 3))) for _ in range(40)]
+    one_by_one = np.eye(4)
+    for a in actions:
+        one_by_one = apply_action(one_by_one, a)
+    chained = actions[0]
+    for a in actions[1:]:
+        chained = chained + a
+    assert np.allclose(apply_action(np.eye(4), chained), one_by_one, atol=1e-12)
+    summed = CameraAction(move=tuple(np.sum([a.move for a in actions], axis=0)),
+                          turn=tuple(np.sum([a.turn for a in actions], axis=0)))
+    assert np.linalg.norm(apply_action(np.eye(4), summed)[:3, 3] - one_by_one[:3, 3]) > 0.01
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        (CameraAction(move=(0.0, 0.0, float("nan"))), "move_forward_m must be a finite number, got nan"),
+        (CameraAction(turn=(0.0, float("-inf"), 0.0)), "turn_pitch_deg must be a finite number, got -inf"),
+        (CameraAction(move=(1e9, 0.0, 0.0)), "move_right_m must be within +-100 m, got 1e+09"),
+        (CameraAction(turn=(0.0, 0.0, 1e4)), "turn_roll_deg must be within +-360 degrees, got 10000"),
+        (CameraAction(pose=np.full((4, 4), np.nan)), "pose must be finite, got nan at index 0"),
+    ],
+)
+def test_errors_name_the_wire_field_and_its_value_in_plain_numbers(action, words):
+    with pytest.raises(InvalidInput) as info:
+        apply_action(np.eye(4), action)
+    assert str(info.value) == words
+    assert "np." not in str(info.value)
 
 
 @pytest.mark.parametrize(
