@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import onnxruntime as ort
@@ -83,12 +83,15 @@ class OnnxBackend(Backend):
         return "onnx-" + {TENSORRT: "tensorrt", CUDA: "cuda", CPU: "cpu"}[self.device]
 
     def load(self, module: nn.Module, spec: NetworkSpec) -> OnnxNetwork:
-        path = cached_onnx(module, spec, self.cache)
+        return OnnxNetwork(self.open_file(cached_onnx(module, spec, self.cache)), spec)
+
+    def open_file(self, path: Path) -> ort.InferenceSession:
+        """A session for the ONNX file at `path` on the provider chain that works here (found
+        with the first file opened)."""
         if self._chain is None:
             session, self._chain = self._first_session(path)
-        else:
-            session = self._session(path, self._chain)
-        return OnnxNetwork(session, spec)
+            return session
+        return self._session(path, self._chain)
 
     def _session(self, path: Path, chain: list[str]) -> ort.InferenceSession:
         options = ort.SessionOptions()
