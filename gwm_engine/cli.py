@@ -14,6 +14,8 @@ from gwm_engine.settings import (
     add_arguments,
     backend_setting,
     check,
+    depth_kind_setting,
+    depth_model_setting,
     device_setting,
     fov_setting,
     from_args,
@@ -37,6 +39,8 @@ class DemoConfig:
     fov: float = fov_setting()
     fps: int = setting(24, "video frame rate", low=1)
     weights: str | None = weights_setting()
+    depth_model: str | None = depth_model_setting()
+    depth_kind: str = depth_kind_setting()
     out: str = setting("walk.mp4", "video to write")
     backend: str = backend_setting()
     device: str = device_setting()
@@ -94,11 +98,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     check(from_args(DemoConfig, args))
     image_path = args.image or SAMPLE_IMAGE
-    depth_path = args.depth or (SAMPLE_DEPTH if args.image is None else None)
+    # The sample's exact depth, unless a depth model was given to be seen at work on it.
+    depth_path = args.depth or (SAMPLE_DEPTH if args.image is None and args.depth_model is None else None)
     image = load_image(image_path)
     depth = load_depth(depth_path) if depth_path else None
     w, h = args.size
-    model = load_model(args.weights, args.backend, args.device)
+    model = load_model(args.weights, args.backend, args.device, args.depth_model, args.depth_kind)
     session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), model)
     frame = session.step()
     # Depth colours are fixed from the first frame so brightness changes mean distance changes.

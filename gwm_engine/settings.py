@@ -117,6 +117,19 @@ def weights_setting() -> Any:
     return setting(None, "model: a registered name (gwm-small, classical) or a weights file; default: the bundled gwm-small")
 
 
+def depth_model_setting() -> Any:
+    return setting(None, "a pretrained monocular depth network's ONNX file (Depth Anything V2, MiDaS v2.1 Small or a metric "
+                   "one) for seed depth, aligned to the model's own metric estimate; default: the model's own")
+
+
+DEPTH_KINDS = ("auto", "disparity", "metric")  # what a pretrained depth network outputs (model/pretrained_depth.py)
+
+
+def depth_kind_setting() -> Any:
+    return setting("auto", "what --depth-model outputs: disparity (relative inverse depth) or metric (metres); auto: metric "
+                   "when its file name says so (e.g. 'metric'), else disparity", choices=DEPTH_KINDS)
+
+
 def backend_setting() -> Any:
     return setting("auto", "where the networks run: onnx (onnxruntime), tensorrt (onnxruntime's TensorRT provider) or torch; "
                    "auto: onnx when onnxruntime is installed, else torch", choices=BACKENDS)

@@ -43,6 +43,7 @@ from gwm_engine.model.base import ModelInfo, NetworkPlacement, WorldModel
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
 from gwm_engine.model.scale import guard_far_depth
 from gwm_engine.runtime.base import NetworkSpec
+from gwm_engine.settings import DEPTH_KINDS
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Kind = Literal["auto", "disparity", "metric"]
-KINDS: tuple[str, ...] = ("auto", "disparity", "metric")
+KINDS: tuple[str, ...] = DEPTH_KINDS
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Words in a file name or the graph's metadata that mark an output in metres.

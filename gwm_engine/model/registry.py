@@ -5,8 +5,10 @@ builder that takes where its networks should run and returns the model. `load_mo
 `--weights` everywhere) looks the name up; anything else is a weights file, built by the line
 in FILE_FORMATS for its suffix.
 
-Slots that later work fills, one line each: a pretrained ONNX depth network for real photos
-("Seed depth for real photos") and a pretrained, larger generator ("Generate the world ahead").
+A pretrained ONNX depth network for real photos goes with any of them: `build(...,
+depth_model=FILE)` (`--depth-model`) takes its seed depth from that network, completion from
+the model. A slot that later work fills: a pretrained, larger generator ("Generate the world
+ahead").
 """
 
 from __future__ import annotations
@@ -55,11 +57,21 @@ FILE_FORMATS: dict[str, FileBuilder] = {
 }
 
 
-def build(model: str | None = None, backend: str = "auto", device: str = "auto") -> WorldModel:
+def build(model: str | None = None, backend: str = "auto", device: str = "auto", depth_model: str | None = None,
+          depth_kind: str = "auto") -> WorldModel:
     """The model registered as `model` (None: DEFAULT_MODEL), or the weights file at that path,
-    with its networks on `backend` / `device` (see gwm_engine.runtime.selection)."""
+    with its networks on `backend` / `device` (see gwm_engine.runtime.selection); with
+    `depth_model`, its seed depth from that pretrained ONNX depth network (pretrained_depth.py)."""
     where = Placement(backend, device)
-    name = DEFAULT_MODEL if model is None else model
+    base = _build(DEFAULT_MODEL if model is None else model, where)
+    if depth_model is None:
+        return base
+    from gwm_engine.model.pretrained_depth import with_pretrained_depth
+
+    return with_pretrained_depth(base, depth_model, backend, device, depth_kind)
+
+
+def _build(name: str, where: Placement) -> WorldModel:
     if name in MODELS:
         return MODELS[name](where)
     path = Path(name)
