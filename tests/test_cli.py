@@ -52,7 +52,8 @@ def test_demo_bad_input_exits_nonzero_with_message(args, message, tmp_path):
 def test_demo_depth_of_wrong_shape(tmp_path, noise_image):
     Image.fromarray(noise_image).save(tmp_path / "seed.png")
     np.save(tmp_path / "depth.npy", np.ones((5, 5), np.float32))
-    r = gwm("demo", "--image", str(tmp_path / "seed.png"), "--depth", str(tmp_path / "depth.npy"), "--out", str(tmp_path / "w.mp4"))
+    r = gwm("demo", "--image", str(tmp_path / "seed.png"), "--depth", str(tmp_path / "depth.npy"),
+            "--out", str(tmp_path / "w.mp4"))
     assert r.returncode == 2 and "like the image" in r.stderr
 
 

@@ -6,10 +6,9 @@ nothing of what the networks mean. `selection.open_backend` turns the user's `--
 `--device` into a working backend, falling back (with one warning) where a provider is missing.
 
 This __init__ imports nothing heavy, so the command line can check names without loading torch
-or onnxruntime; import the implementations from their modules.
+or onnxruntime; import the implementations from their modules. The --backend and --device
+options are declared in gwm_engine.settings.
 """
-
-import argparse
 
 from gwm_engine.errors import InvalidInput
 
@@ -27,15 +26,4 @@ def check_names(backend: str, device: str) -> None:
         raise InvalidInput("the tensorrt backend runs on a GPU: use --device cuda or auto, or --backend onnx for the CPU")
 
 
-
-def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """--backend and --device, as every command that runs the model takes them."""
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="where the networks run: onnx (onnxruntime), tensorrt (onnxruntime's TensorRT provider) "
-                        "or torch; auto: onnx when onnxruntime is installed, else torch (default)")
-    parser.add_argument("--device", choices=DEVICES, default="auto",
-                        help="cpu or cuda; auto: the fastest that works here (default). A missing GPU or provider "
-                        "falls back with a warning")
-
-
-__all__ = ["BACKENDS", "DEVICES", "check_names", "add_backend_arguments"]
+__all__ = ["BACKENDS", "DEVICES", "check_names"]

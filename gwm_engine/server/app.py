@@ -8,8 +8,8 @@ import logging
 import os
 import sys
 
-from gwm_engine.runtime import add_backend_arguments
 from gwm_engine.server.config import ServerConfig
+from gwm_engine.settings import add_arguments
 
 _DEFAULTS = ServerConfig()
 
@@ -40,8 +40,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.batch_wait_ms,
         help="how long a step waits for other sessions' steps to batch with; 0 disables batching (default %(default)s)",
     )
-    parser.add_argument("--weights", default=None, help="model weights; default: the bundled model")
-    add_backend_arguments(parser)
+    add_arguments(parser, ServerConfig)  # --weights, --backend, --device: the fields declared with settings
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gwm_engine.errors import InvalidInput
 from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
 from gwm_engine.runtime import check_names
+from gwm_engine.settings import backend_setting, device_setting, weights_setting
 
 
 @dataclass
@@ -22,9 +24,9 @@ class ServerConfig:
     batch_wait_ms: float = 0.0
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop
-    weights: str | None = None  # passed to gwm_engine.model.load_model; None = the default model
-    backend: str = "auto"  # where the networks run: auto, torch, onnx, tensorrt (gwm_engine.runtime)
-    device: str = "auto"  # auto, cpu, cuda
+    weights: str | None = weights_setting()  # passed to gwm_engine.model.load_model
+    backend: str = backend_setting()
+    device: str = device_setting()
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
     # so their Play streams end and their sessions can idle out.
@@ -33,21 +35,21 @@ class ServerConfig:
     drain_s: float = 1.0  # after SIGTERM: NOT_SERVING but still answering, so health checkers see it
     shutdown_grace_s: float = 5.0  # then in-flight calls get this long to finish
 
-    def validate(self) -> "ServerConfig":
-        """Raise ValueError for settings the daemon cannot run with; returns self."""
+    def validate(self) -> ServerConfig:
+        """Raise InvalidInput for settings the daemon cannot run with; returns self."""
         if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be in 0..65535, got {self.port}")
+            raise InvalidInput(f"port must be in 0..65535, got {self.port}")
         if not 0 <= self.link_port <= 65535:
-            raise ValueError(f"link_port must be in 0..65535, got {self.link_port}")
+            raise InvalidInput(f"link_port must be in 0..65535, got {self.link_port}")
         if self.token == "":
-            raise ValueError("token must not be empty (leave it unset to disable authentication)")
+            raise InvalidInput("token must not be empty (leave it unset to disable authentication)")
         if min(self.max_sessions, self.max_batch, self.workers) < 1:
-            raise ValueError("max_sessions, max_batch and workers must be at least 1")
+            raise InvalidInput("max_sessions, max_batch and workers must be at least 1")
         if not 0 <= self.batch_wait_ms <= 50:
-            raise ValueError(f"batch_wait_ms must be in 0..50, got {self.batch_wait_ms}")
+            raise InvalidInput(f"batch_wait_ms must be in 0..50, got {self.batch_wait_ms}")
         if self.idle_timeout_s <= 0:
-            raise ValueError(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
+            raise InvalidInput(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
         if self.drain_s < 0 or self.shutdown_grace_s < 0:
-            raise ValueError("drain_s and shutdown_grace_s must not be negative")
-        check_names(self.backend, self.device)  # InvalidInput is a ValueError
+            raise InvalidInput("drain_s and shutdown_grace_s must not be negative")
+        check_names(self.backend, self.device)
         return self

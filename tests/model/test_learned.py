@@ -57,7 +57,8 @@ def test_a_natural_photo_gets_sane_depth_and_a_100_step_walk():
     assert seed.depth.min() >= 0.2 and np.isfinite(seed.depth).all()
     rng = np.random.default_rng(0)
     for i in range(100):
-        frame = session.step(CameraAction(move=(rng.uniform(-0.1, 0.1), 0, 0.1), turn=(rng.uniform(-5, 5), rng.uniform(-2, 2), 0)))
+        action = CameraAction(move=(rng.uniform(-0.1, 0.1), 0, 0.1), turn=(rng.uniform(-5, 5), rng.uniform(-2, 2), 0))
+        frame = session.step(action)
         assert frame.rgb.shape == (128, 160, 3) and frame.index == i + 2
         assert np.isfinite(frame.depth).all() and frame.depth.min() > 0
 

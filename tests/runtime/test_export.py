@@ -32,7 +32,8 @@ def test_export_writes_checked_files_and_reports_parity(exported):
         onnx.checker.check_model(model, full_check=True)
         assert model.opset_import[0].version == OPSET
         props = {p.key: p.value for p in model.metadata_props}
-        assert {"model", "version", "preset", "inputs", "outputs", "normalisation", "size_multiple", "tensorrt_profile"} <= props.keys()
+        keys = {"model", "version", "preset", "inputs", "outputs", "normalisation", "size_multiple", "tensorrt_profile"}
+        assert keys <= props.keys()
         assert json.loads(props["size_multiple"]) == 16 and json.loads(props["preset"])["name"] == "small"
         assert [i.name for i in model.graph.input] == [t["name"] for t in net["inputs"]]
         for value in (*model.graph.input, *model.graph.output):

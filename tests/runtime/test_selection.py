@@ -41,11 +41,13 @@ def test_torch_on_a_missing_gpu_warns_once_and_runs_on_the_cpu(caplog):
     with caplog.at_level(logging.INFO):
         backend = open_backend("torch", "cuda")
     assert backend.device == "cpu"
-    assert [r.getMessage() for r in caplog.records] == ["torch sees no CUDA device (a CPU-only build, or no GPU); running on the CPU"]
+    want = "torch sees no CUDA device (a CPU-only build, or no GPU); running on the CPU"
+    assert [r.getMessage() for r in caplog.records] == [want]
 
 
 @pytest.mark.parametrize("command", ["serve", "demo", "eval"])
 def test_bad_backend_flag_exits_nonzero_with_the_choices(command):
-    r = subprocess.run([sys.executable, "-m", "gwm_engine.cli", command, "--backend", "cuda"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-m", "gwm_engine.cli", command, "--backend", "cuda"],
+                       capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "invalid choice: 'cuda'" in r.stderr and all(name in r.stderr for name in BACKENDS)
     assert "Traceback" not in r.stderr

@@ -46,7 +46,8 @@ def test_train_writes_loadable_weights_and_resumes(tmp_path: Path):
 
 def test_one_network_trains_while_the_other_keeps_its_weights(tmp_path: Path):
     shipped = LearnedModel.load(DEFAULT_WEIGHTS)
-    cfg = TrainConfig(out=tmp_path, steps=2, batch=2, workers=0, data_config=SMALL, networks="completion", frozen_from=DEFAULT_WEIGHTS)
+    cfg = TrainConfig(out=tmp_path, steps=2, batch=2, workers=0, data_config=SMALL, networks="completion",
+                      frozen_from=DEFAULT_WEIGHTS)
     model = LearnedModel.load(train(cfg))
     for name, kept in (("depth_net", True), ("completion_net", False)):
         ours, theirs = getattr(model, name).state_dict(), getattr(shipped, name).state_dict()
@@ -56,7 +57,8 @@ def test_one_network_trains_while_the_other_keeps_its_weights(tmp_path: Path):
 
 def test_init_starts_the_trained_network_from_a_weights_file(tmp_path: Path):
     shipped = LearnedModel.load(DEFAULT_WEIGHTS)
-    cfg = TrainConfig(out=tmp_path, steps=1, batch=2, workers=0, lr=1e-6, warmup=1, data_config=SMALL, networks="depth", init=DEFAULT_WEIGHTS)
+    cfg = TrainConfig(out=tmp_path, steps=1, batch=2, workers=0, lr=1e-6, warmup=1, data_config=SMALL, networks="depth",
+                      init=DEFAULT_WEIGHTS)
     model = LearnedModel.load(train(cfg))
     ours, theirs = model.depth_net.state_dict(), shipped.depth_net.state_dict()
     assert not all(torch.equal(ours[k], theirs[k]) for k in ours)  # it trained...
@@ -68,7 +70,8 @@ def test_torchrun_trains_one_model_on_two_processes(tmp_path: Path):
     shards = tmp_path / "shards"
     write_shards(shards, trajectories=4, per_shard=2, config=SMALL)
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "gwm_engine.cli", "train",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "gwm_engine.cli", "train",
            "--data", str(shards), "--out", str(out), "--steps", "2", "--batch", "2", "--workers", "0"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=os.environ | {"OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
