@@ -53,6 +53,11 @@ class ActionMailbox:
         self._error = error
         self._changed.set()
 
+    def check(self) -> None:
+        """Raise the error the stream finished with, if any."""
+        if self._error is not None:
+            raise self._error
+
     async def take(self) -> PendingAction | None:
         """The pending action, waiting for one; None once finished with nothing pending."""
         while True:

@@ -9,6 +9,11 @@ One connection carries many requests at once, matched by the `id` the client cho
 call and each play stream runs as its own task, so a slow create_session never holds up the
 frames of a play stream on the same connection. A bad message fails only its own request
 (or play stream); an oversized one closes only its own connection (websockets' max_size).
+
+An `error` is always the last message with its id (proto/ENGINE_LINK.md, "Ids and errors"):
+a bad play message ends its stream at once, a play after play_end ends the stream too, and a
+message reusing the id of a call in flight or an open stream cancels what held the id. So the
+checks that decide this run here, in the order messages arrive, not in the stream's task.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import grpc
@@ -29,7 +35,7 @@ from gwm_engine.protocol import link_messages
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol.link_messages import LinkError, LinkMessage
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, check_protocol_version
-from gwm_engine.server import playground_http
+from gwm_engine.server import message_conversion, playground_http
 from gwm_engine.server.auth import token_matches
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.operations import WorldOperations, status_of
@@ -75,7 +81,8 @@ class LinkServer(Transport):
             self._server = await self._serve()
         except OSError as e:
             raise OSError(
-                f"cannot listen on port {self._config.link_port} of {self._config.host} for the engine link (--link-port): {e.strerror or e}"
+                f"cannot listen on port {self._config.link_port} of {self._config.host} for the engine link (--link-port): "
+                f"{e.strerror or e}"
             ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         address = format_address(self._config.host, self.port)
@@ -109,7 +116,7 @@ class LinkServer(Transport):
         self._server.close(close_connections=False)
         for connection in self._connections:
             connection.draining = True
-        tasks = [task for connection in self._connections for task in connection.tasks.values()]
+        tasks = [task for connection in self._connections for task in connection.all_tasks()]
         if tasks and grace_s > 0:
             await asyncio.wait(tasks, timeout=grace_s)
         await asyncio.gather(*(c.close() for c in list(self._connections)), return_exceptions=True)
@@ -124,36 +131,42 @@ class LinkServer(Transport):
             self._connections.discard(connection)
 
 
+class _StreamEnded(Exception):
+    """Raised inside a play stream the link ended; its error reply was sent already."""
+
+
 class _PlayStream:
     """One play stream's incoming actions, as the async iterator WorldOperations.play reads."""
 
     _END = object()
+    _ABORT = object()
 
-    def __init__(self) -> None:
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
         self._queue: asyncio.Queue[Any] = asyncio.Queue()  # drained at once into the play mailbox
-        self.ending = False
+        self.ending = False  # play_end was read: answer what is pending, then send play_end
+        self.aborted = False  # an error ended it: send nothing more
 
     def put(self, action: pb.Action) -> None:
         self._queue.put_nowait(action)
 
     def end(self) -> None:
-        """The client's play_end: answer what is pending, then finish."""
         self.ending = True
         self._queue.put_nowait(self._END)
 
-    def fail(self, error: Exception) -> None:
-        """A message of this stream could not be read: end the stream with that error."""
-        self._queue.put_nowait(error)
+    def abort(self) -> None:
+        self.aborted = True
+        self._queue.put_nowait(self._ABORT)
 
-    def __aiter__(self) -> "_PlayStream":
+    def __aiter__(self) -> _PlayStream:
         return self
 
     async def __anext__(self) -> pb.Action:
         item = await self._queue.get()
         if item is self._END:
             raise StopAsyncIteration
-        if isinstance(item, Exception):
-            raise item
+        if item is self._ABORT:
+            raise _StreamEnded
         return item
 
 
@@ -167,6 +180,8 @@ class _Connection:
         self.draining = False
         self.tasks: dict[int, asyncio.Task] = {}  # by id: calls in flight and play streams
         self._streams: dict[int, _PlayStream] = {}
+        # Calls and streams an error ended, still finishing: their ids are free again.
+        self._ended: set[asyncio.Task] = set()
         query = parse_qs(urlsplit(websocket.request.path).query) if websocket.request else {}
         self._query_token = query.get("token", [None])[0]
 
@@ -177,13 +192,28 @@ class _Connection:
         except ConnectionClosed:  # closed without a close frame, or by max_size (close code 1009)
             pass
         finally:
-            tasks = list(self.tasks.values())
+            tasks = self.all_tasks()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
         await self._ws.close(1001, "the server is shutting down")
+
+    def all_tasks(self) -> list[asyncio.Task]:
+        return [*self.tasks.values(), *self._ended]
+
+    def _end(self, message_id: int) -> None:
+        """Whatever holds `message_id` ends without another word: its id is free at once."""
+        stream = self._streams.pop(message_id, None)
+        if stream is not None:
+            stream.abort()
+        task = self.tasks.pop(message_id, None)
+        if task is not None and not task.done():
+            if stream is None:
+                task.cancel()  # a call in flight: its reply is never sent
+            self._ended.add(task)
+            task.add_done_callback(self._ended.discard)
 
     async def _receive(self, data: bytes | str, arrived: float) -> None:
         if isinstance(data, str):
@@ -195,11 +225,8 @@ class _Connection:
         try:
             message = link_messages.decode(data)
         except LinkError as e:
-            stream = self._streams.get(e.id)
-            if stream is not None and e.id != link_messages.UNREADABLE_ID:
-                stream.fail(e)  # like a bad action: it ends the stream with this error
-            else:
-                await self._send_error(e.id, e)
+            self._end(e.id)  # a bad message with the id of an open stream ends that stream
+            await self._send_error(e.id, e)
             return
         try:
             self._check_may_call(message)
@@ -210,8 +237,9 @@ class _Connection:
             elif message.type == "play_end":
                 self._play_end(message.id)
             else:
-                self._start(message.id, self._call(message, arrived))
+                self._start(message.id, lambda: self._call(message, arrived))
         except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            self._end(message.id)  # the error is the last word on this id
             await self._send_error(message.id, e)
 
     def _check_may_call(self, message: LinkMessage) -> None:
@@ -225,12 +253,23 @@ class _Connection:
             raise LinkError(grpc.StatusCode.FAILED_PRECONDITION, "send hello (the protocol version handshake) first")
         if self.draining and message.id not in self._streams:
             raise LinkError(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        running = self.tasks.get(message.id)
+        to_stream = message.type in ("play", "play_end") and message.id in self._streams
+        if running is not None and not running.done() and not to_stream:
+            what = "an open play stream" if message.id in self._streams else "a call in flight"
+            raise LinkError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"id {message.id} is in use by {what}, which is now cancelled; "
+                "reuse an id only after its reply (or play_end) came",
+            )
 
     def _hello(self, body: dict) -> dict:
         if self._token:
             given = body["token"] or self._query_token
             if not given:
-                raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "missing token: send it as hello's 'token' or the link URL's ?token=")
+                raise LinkError(
+                    grpc.StatusCode.UNAUTHENTICATED, "missing token: send it as hello's 'token' or the link URL's ?token="
+                )
             if not token_matches(given, self._token):
                 raise LinkError(grpc.StatusCode.UNAUTHENTICATED, "wrong token")
         check_protocol_version(body["protocol_version"])
@@ -242,16 +281,15 @@ class _Connection:
             "max_message_bytes": self._max_bytes,
         }
 
-    def _start(self, message_id: int, work: Awaitable[None]) -> None:
-        running = self.tasks.get(message_id)
-        if running is not None and not running.done():  # a done one has sent its reply: the id is free
-            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"id {message_id} is in use by a call in flight or an open play stream")
-        if sum(not task.done() for task in self.tasks.values()) >= MAX_OPEN_PER_CONNECTION:
+    def _start(self, message_id: int, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work()` as the task holding `message_id`; the coroutine is made only once the
+        limit allows it, so a refused request leaves none behind unawaited."""
+        if sum(not task.done() for task in self.all_tasks()) >= MAX_OPEN_PER_CONNECTION:
             raise LinkError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"at most {MAX_OPEN_PER_CONNECTION} calls and play streams may be open on one connection",
+                f"at most {MAX_OPEN_PER_CONNECTION} calls and play streams may be open on one connection; wait for a reply",
             )
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(work())
         self.tasks[message_id] = task
         task.add_done_callback(lambda done: self.tasks.get(message_id) is done and self.tasks.pop(message_id))
 
@@ -263,32 +301,61 @@ class _Connection:
             await self._send_error(message.id, e)
 
     def _play(self, message: LinkMessage) -> None:
+        """Checks every action as it is read, so a bad one ends its stream before any later
+        message is looked at; the session itself is looked up by the stream (NOT_FOUND)."""
+        action: pb.Action = message.body
         stream = self._streams.get(message.id)
+        if stream is not None and stream.ending:
+            raise LinkError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"play seq {action.seq}: stream {message.id} got play_end already, so it ends here; open a new stream to go on",
+            )
+        if stream is None and not action.session_id:
+            raise LinkError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"play seq {action.seq}: the first play of stream {message.id} must carry session_id (the stream is new: "
+                "an error or play_end ended any earlier one with this id)",
+            )
+        if stream is not None and action.session_id not in ("", stream.session_id):
+            raise LinkError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"action seq {action.seq}: a play stream serves one session; got another session_id",
+            )
+        message_conversion.action_from_wire(action)  # InvalidInput naming the seq
         if stream is None:
-            stream = _PlayStream()
-            self._start(message.id, self._run_stream(message.id, stream))
+            stream = _PlayStream(action.session_id)
+            self._start(message.id, lambda: self._run_stream(message.id, stream))
             self._streams[message.id] = stream
-        elif stream.ending:
-            raise LinkError(grpc.StatusCode.FAILED_PRECONDITION, f"play stream {message.id} is ending (play_end was sent); use a new id")
-        stream.put(message.body)
+        stream.put(action)
 
     def _play_end(self, message_id: int) -> None:
         stream = self._streams.get(message_id)
         if stream is None or stream.ending:
-            raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"no open play stream has id {message_id} (or play_end was sent already)")
+            raise LinkError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"no open play stream has id {message_id} (or play_end was sent already)"
+            )
         stream.end()
 
     async def _run_stream(self, stream_id: int, stream: _PlayStream) -> None:
         async def send(frame: pb.Frame) -> None:
+            if stream.aborted:  # a frame produced while the link ended the stream: the error was its last word
+                raise _StreamEnded
             await self._send(stream_id, "play", frame)
 
         try:
             await self._operations.play(stream, send)
-            await self._send(stream_id, "play_end", {})
+            if self._streams.get(stream_id) is stream:
+                del self._streams[stream_id]  # before play_end goes out: a later play opens a new stream
+                await self._send(stream_id, "play_end", {})
+        except _StreamEnded:
+            pass
         except Exception as e:  # noqa: BLE001 - reported to the client as an error message
-            await self._send_error(stream_id, e)
+            if self._streams.get(stream_id) is stream:
+                del self._streams[stream_id]  # before the error goes out: it is the stream's last message
+                await self._send_error(stream_id, e)
         finally:
-            self._streams.pop(stream_id, None)
+            if self._streams.get(stream_id) is stream:
+                del self._streams[stream_id]
 
     async def _send(self, message_id: int, message_type: str, body: Message | dict) -> None:
         """Send a reply; one over the size limit raises RESOURCE_EXHAUSTED (the caller's error reply)."""

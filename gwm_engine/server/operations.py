@@ -36,6 +36,9 @@ from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, SessionConfig, Step
 
 T = TypeVar("T")
 
+# The world and the default model run on CPU torch; other runtimes come with gwm_engine.runtime.
+BACKENDS = ("torch-cpu",)
+
 _STATUS = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     SessionNotFound: grpc.StatusCode.NOT_FOUND,
@@ -75,7 +78,7 @@ class WorldOperations:
             max_pixels=MAX_PIXELS,
             rgb_encodings=message_conversion.RGB_ENCODINGS,
             depth_encodings=message_conversion.DEPTH_ENCODINGS,
-            backends=self._model.describe().backends,
+            backends=BACKENDS,
             max_sessions=self._config.max_sessions,
             open_sessions=len(self._manager),
             idle_timeout_s=self._config.idle_timeout_s,
@@ -132,6 +135,7 @@ class WorldOperations:
             with self._manager.streaming(entry):
                 while (pending := await mailbox.take()) is not None:
                     frame = await self._produce(entry.id, pending.action, pending.seq, pending.client_time_us, pending.arrived)
+                    mailbox.check()  # a bad action read meanwhile ends the stream: its error is the last word
                     await send(frame)
         finally:
             reader.cancel()

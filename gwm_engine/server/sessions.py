@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterator, TypeVar
 
+from gwm_engine.errors import InvalidInput
 from gwm_engine.world import WorldSession
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,8 @@ class SessionManager:
     def get(self, session_id: str) -> SessionEntry:
         entry = self._sessions.get(session_id)
         if entry is None:
-            if not session_id:
-                raise SessionNotFound("session_id is required")
+            if not session_id:  # a client bug, not a session that went away
+                raise InvalidInput("session_id is required: send the id that create_session, fork or load_world returned")
             raise SessionNotFound(f"session {_short(session_id)!r} not found (unknown, closed or idle-evicted)")
         return entry
 

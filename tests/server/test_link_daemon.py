@@ -138,7 +138,7 @@ def test_a_bad_action_ends_only_its_stream(link, session_id):
 
 def test_a_play_stream_needs_a_session(link):
     expect(Code.NOT_FOUND, lambda: list(link.play("no-such-session", [{"seq": 1}])), match="not found")
-    expect(Code.NOT_FOUND, lambda: list(link.play("", [{"seq": 1}])), match="session_id is required")
+    expect(Code.INVALID_ARGUMENT, lambda: list(link.play("", [{"seq": 1}])), match="must carry session_id")
 
 
 def test_ids_in_use_and_the_per_connection_limit(link, session_id):
@@ -149,10 +149,10 @@ def test_ids_in_use_and_the_per_connection_limit(link, session_id):
         assert link.receive(stream).type == "play"
     expect(Code.RESOURCE_EXHAUSTED, link.call, "get_info", match=f"at most {MAX_OPEN_PER_CONNECTION}")
     reused = link.receive(link.send("get_info", streams[0]))
-    assert reused.type == "error" and "in use" in reused.body["message"]
-    for stream in streams:
+    assert reused.type == "error" and "in use" in reused.body["message"]  # and it cancelled that stream
+    for stream in streams[1:]:
         link.send("play_end", stream)
-    for stream in streams:
+    for stream in streams[1:]:
         while link.receive(stream).type != "play_end":
             pass
     assert link.call("get_info").model_name
