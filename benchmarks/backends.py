@@ -16,13 +16,13 @@ import logging
 
 import numpy as np
 import torch
+from world_step import SIZES, seeded_session, walk_action
 
-from gwm_engine.model import ClassicalModel, WorldModel
+from gwm_engine.model import WorldModel, load_model
 from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
 from gwm_engine.runtime.base import Backend
 from gwm_engine.runtime.onnx_backend import CPU, CUDA, TENSORRT, OnnxBackend
 from gwm_engine.runtime.torch_backend import TorchBackend, TorchOptions
-from world_step import SIZES, seeded_session, walk_action
 
 WARMUP = 5  # steps not timed: allocator warm-up, and TensorRT building its engine for the size
 
@@ -31,7 +31,8 @@ def backends(threads: int) -> list[tuple[str, str, Backend]]:
     """(name, device, backend) for each that can run here; torch first on each device (the baseline)."""
     rows = [("torch", "cpu", TorchBackend(TorchOptions("cpu"))), ("onnx", "cpu", OnnxBackend([CPU], threads=threads))]
     if torch.cuda.is_available():
-        rows += [("torch", "cuda", TorchBackend(TorchOptions("cuda"))), ("torch bf16", "cuda", TorchBackend(TorchOptions("cuda", bf16=True)))]
+        rows += [("torch", "cuda", TorchBackend(TorchOptions("cuda"))),
+                 ("torch bf16", "cuda", TorchBackend(TorchOptions("cuda", bf16=True)))]
     rows += [("onnx", "cuda", OnnxBackend([CUDA])), ("tensorrt fp16", "cuda", OnnxBackend([TENSORRT, CUDA]))]
     return rows
 
@@ -55,7 +56,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     classical = {}
     for w, h in SIZES:
-        classical[w, h] = time_walk(ClassicalModel(), w, h, args.repeat)
+        classical[w, h] = time_walk(load_model("classical"), w, h, args.repeat)
         print(f"| classical (no networks) | cpu | {w}x{h} | {classical[w, h][0]:.1f} | {classical[w, h][1]:.1f} | - | - | - |")
     baseline: dict[tuple[str, tuple[int, int]], tuple[float, float]] = {}
     skipped = []
@@ -68,8 +69,8 @@ def main() -> None:
         for w, h in SIZES:
             complete_ms, step_ms = time_walk(model, w, h, args.repeat)
             base = baseline.setdefault((device, (w, h)), (complete_ms, step_ms))
-            print(f"| {name} | {backend.device} | {w}x{h} | {complete_ms:.1f} | {step_ms:.1f} | {complete_ms - classical[w, h][0]:.1f} | "
-                  f"{complete_ms / base[0]:.2f} | {step_ms / base[1]:.2f} |")
+            print(f"| {name} | {backend.device} | {w}x{h} | {complete_ms:.1f} | {step_ms:.1f} | "
+                  f"{complete_ms - classical[w, h][0]:.1f} | {complete_ms / base[0]:.2f} | {step_ms / base[1]:.2f} |")
     if skipped:
         print("\nskipped: " + "; ".join(skipped))
 
