@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gwm_engine.settings import backend_setting, check, device_setting, setting, size_setting, weights_setting
+from gwm_engine.settings import (
+    backend_setting, check, depth_kind_setting, depth_model_setting, device_setting, setting, size_setting, weights_setting,
+)
 
 
 @dataclass
@@ -16,6 +18,8 @@ class QualityConfig:
     weights: str | None = weights_setting()  # the learned model scored; None: the bundled one
     backend: str = backend_setting()
     device: str = device_setting()
+    depth_model: str | None = depth_model_setting()  # a pretrained ONNX depth network for seed depth
+    depth_kind: str = depth_kind_setting()
 
     def validate(self) -> QualityConfig:
         """Raise InvalidInput for settings the run cannot use; returns self."""

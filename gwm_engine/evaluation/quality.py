@@ -78,7 +78,7 @@ def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig):
 def run_quality(cfg: QualityConfig | None = None) -> dict:
     cfg = (cfg or QualityConfig()).validate()
     models: dict[str, WorldModel] = {
-        "learned": load_model(cfg.weights, backend=cfg.backend, device=cfg.device),
+        "learned": load_model(cfg.weights, cfg.backend, cfg.device, cfg.depth_model, cfg.depth_kind),
         "classical": load_model("classical"),
         "none": NoCompletion(),
     }

@@ -61,6 +61,8 @@ def run_serve(args: argparse.Namespace) -> int:
         weights=args.weights,
         backend=args.backend,
         device=args.device,
+        depth_model=args.depth_model,
+        depth_kind=args.depth_kind,
     )
     try:
         config.validate()
@@ -69,7 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if config.token is None and config.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
-    model = load_model(config.weights, config.backend, config.device)
+    model = load_model(config.weights, config.backend, config.device, config.depth_model, config.depth_kind)
 
     def ready(endpoints: list[Endpoint]) -> None:
         at = {e.name: e.address for e in endpoints}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from gwm_engine.errors import InvalidInput
 from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
 from gwm_engine.runtime import check_names
-from gwm_engine.settings import backend_setting, device_setting, weights_setting
+from gwm_engine.settings import backend_setting, depth_kind_setting, depth_model_setting, device_setting, weights_setting
 
 
 @dataclass
@@ -27,6 +27,8 @@ class ServerConfig:
     weights: str | None = weights_setting()  # passed to gwm_engine.model.load_model
     backend: str = backend_setting()
     device: str = device_setting()
+    depth_model: str | None = depth_model_setting()  # a pretrained ONNX depth network for seed depth
+    depth_kind: str = depth_kind_setting()
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
     # so their Play streams end and their sessions can idle out.
