@@ -22,6 +22,7 @@ from gwm_engine.model.base import ModelInfo, NetworkPlacement, WorldModel
 from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, fill_holes
 from gwm_engine.model.completion import CompletionNet
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet
+from gwm_engine.model.scale import guard_far_depth
 from gwm_engine.runtime.base import Backend, NetworkSpec, TensorSpec
 from gwm_engine.runtime.torch_backend import TorchBackend, TorchOptions
 
@@ -155,7 +156,8 @@ class LearnedModel(WorldModel):
         # so the second pass costs little (held-out AbsRel 0.152 -> 0.145 on 36 frames).
         b = rgb.shape[0]
         both = torch.log(seed_depth(self._depth, torch.cat([rgb, rgb.flip(-1)]), [fov_deg] * 2 * b, self.preset))
-        return torch.exp((both[:b] + both[b:].flip(-1)) / 2)
+        # Then kept within the view's plausible range: no wall sent to the sky dome (model/scale.py).
+        return guard_far_depth(torch.exp((both[:b] + both[b:].flip(-1)) / 2), rgb)
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return completed(self._completion, rgb, depth, mask, self.preset)

@@ -18,7 +18,11 @@ from gwm_engine.scenes.primitives import PrimitiveBuilder, Primitives, intersect
 from gwm_engine.scenes.render import Lighting, Scene
 from gwm_engine.scenes.textures import Material, MaterialTable, Pattern
 
-FAMILIES = ("indoor", "outdoor", "street")
+FAMILIES = ("indoor", "outdoor", "street")  # walkable: the trajectory families
+# Families made for seed views (scenes/seed_families.py): close-ups, figures, vehicles, shelves,
+# cities, landscapes. Listed here so make_scene knows every name without importing them.
+SEED_FAMILIES = ("tabletop", "figures", "vehicles", "shelves", "city", "landscape")
+ALL_FAMILIES = FAMILIES + SEED_FAMILIES
 EYE_HEIGHT = 1.6
 
 Range = tuple[float, float]
@@ -60,11 +64,15 @@ class SceneConfig:
 
 
 def make_scene(family: str, seed: int = 0, config: SceneConfig | None = None) -> Scene:
-    """The scene of `family` (one of FAMILIES) for `seed`; equal arguments give equal scenes."""
-    if family not in FAMILIES:
-        raise InvalidInput(f"unknown scene family {family!r}; expected one of {FAMILIES}")
+    """The scene of `family` (one of ALL_FAMILIES) for `seed`; equal arguments give equal scenes."""
+    if family not in ALL_FAMILIES:
+        raise InvalidInput(f"unknown scene family {family!r}; expected one of {ALL_FAMILIES}")
     config = config or SceneConfig()
-    rng = np.random.default_rng([FAMILIES.index(family), int(seed)])
+    rng = np.random.default_rng([ALL_FAMILIES.index(family), int(seed)])
+    if family in SEED_FAMILIES:
+        from gwm_engine.scenes.seed_families import build_seed_family  # it builds on this module's helpers
+
+        return build_seed_family(family, rng, int(seed))
     build = {"indoor": _indoor, "outdoor": _outdoor, "street": _street}[family]
     return build(rng, int(seed), getattr(config, family))
 
