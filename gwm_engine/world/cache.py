@@ -1,10 +1,17 @@
-"""The per-session 3D memory: coloured surfels in preallocated buffers with LRU eviction.
+"""The per-session 3D memory: whole views kept as layers, and coloured surfels with LRU eviction.
+
+The seed (and any view generated whole) is a `ViewLayer`: a continuous surface that stays
+closed however near the camera comes, never evicted. What the per-frame fill adds goes in as
+surfels, each with the step that made it (its priority where it meets an older surface) and
+the step it was last seen. A surfel that would float in space a layer saw through (in front of
+the surface the seed showed) is not kept: the seed saw nothing there, so a revisit must not
+either.
 
 Memory and per-frame time stay flat on long walks:
 - the point count is capped: when an insert would overflow, the points seen least recently are
   dropped first (what the player looks at is always the most recent, so it is never forgotten),
-  except pinned points, which are never dropped: the seed, the one view that is real rather
-  than generated, so coming back to it shows it however much was generated meanwhile;
+  except pinned points (the seed's surfels in world files written before layers), which are
+  never dropped;
 - points are kept in blocks of BLOCK points with a bounding box each, each step's points and
   each eviction's survivors packed in Z-order so that a block holds a compact piece of space;
   a render splats only the blocks whose box meets the view frustum, so its cost follows what
@@ -16,13 +23,16 @@ from __future__ import annotations
 import torch
 
 from gwm_engine.geometry.camera import Intrinsics
-from gwm_engine.world.splat import NEAR_M, SplatImage, splat
+from gwm_engine.world.layers import ViewLayer
+from gwm_engine.world.splat import NEAR_M, Samples, SplatImage, composite, point_samples, priority
 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
 # the whole cache).
 KEEP_FRACTION = 0.75
 BLOCK = 4096
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
+# A surfel nearer than a layer's surface by more than this fraction lies in space the layer saw through.
+FREE_SPACE_MARGIN = 0.05
 _CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
 
 
@@ -34,21 +44,32 @@ class WorldCache:
         self.rgb = torch.empty(self.capacity, 3, dtype=torch.uint8)
         self.radius = torch.empty(self.capacity, dtype=torch.float32)
         self.last_seen = torch.empty(self.capacity, dtype=torch.int32)
+        self.born = torch.empty(self.capacity, dtype=torch.int32)
+        self.layers: list[ViewLayer] = []
         n_blocks = -(-self.capacity // BLOCK)
         self.block_lo = torch.zeros(n_blocks, 3)
         self.block_hi = torch.zeros(n_blocks, 3)
 
     def __len__(self) -> int:
-        return self.n
+        """Points in the world: the surfels and every layer's pixels."""
+        return self.n + sum(int(layer.valid.sum()) for layer in self.layers)
 
     @property
     def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in (self.xyz, self.rgb, self.radius, self.last_seen))
+        return sum(t.numel() * t.element_size() for t in (self.xyz, self.rgb, self.radius, self.last_seen, self.born))
+
+    def add_layer(self, layer: ViewLayer) -> None:
+        self.layers.append(layer)
 
     def add(self, xyz: torch.Tensor, rgb: torch.Tensor, radius: torch.Tensor, step: int) -> None:
-        """Append points: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32, seen at `step`
-        (PINNED: never evicted)."""
+        """Append points made at `step`: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32
+        (step PINNED: never evicted). Points in space a layer saw through are dropped."""
+        if self.layers and xyz.shape[0]:
+            keep = ~torch.stack([_in_free_space(layer, xyz) for layer in self.layers]).any(0)
+            xyz, rgb, radius = xyz[keep], rgb[keep], radius[keep]
         m = min(xyz.shape[0], self.capacity)
+        if m == 0:
+            return
         order = _z_order(xyz[:m])
         xyz, rgb, radius = xyz[order], rgb[order], radius[order]
         if self.n + m > self.capacity:
@@ -56,6 +77,7 @@ class WorldCache:
         s = slice(self.n, self.n + m)
         self.xyz[:, s], self.rgb[s], self.radius[s] = xyz.T, rgb, radius
         self.last_seen[s] = step
+        self.born[s] = 0 if step == PINNED else step
         self._update_bounds(self.n, self.n + m)
         self.n += m
 
@@ -74,7 +96,7 @@ class WorldCache:
         # survivors of many steps, near and far mixed, and its box would meet every frustum.
         order = order[_z_order(self.xyz[:, order].T)]
         self.xyz[:, :keep] = self.xyz[:, order]
-        for buf in (self.rgb, self.radius, self.last_seen):
+        for buf in (self.rgb, self.radius, self.last_seen, self.born):
             buf[:keep] = buf[order]
         self.n = keep
         self._update_bounds(0, keep)
@@ -95,70 +117,99 @@ class WorldCache:
     def _visible_blocks(self, cam_from_world: torch.Tensor, K: Intrinsics) -> torch.Tensor:
         """Bool per used block: its box may meet the view frustum (conservative)."""
         nb = -(-self.n // BLOCK)
-        lo, hi = self.block_lo[:nb], self.block_hi[:nb]
-        corners = lo[:, None] + (hi - lo)[:, None] * _CORNERS  # (nb, 8, 3)
-        cam = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
-        d = -cam[..., 2]
-        # A box is outside when all 8 corners are beyond the same frustum plane.
-        x_lim = d * (K.width / 2 + 2) / K.fx
-        y_lim = d * (K.height / 2 + 2) / K.fy
-        outside = (
-            (d <= NEAR_M).all(1)
-            | (cam[..., 0] > x_lim).all(1)
-            | (cam[..., 0] < -x_lim).all(1)
-            | (cam[..., 1] > y_lim).all(1)
-            | (cam[..., 1] < -y_lim).all(1)
-        )
-        return ~outside
+        return boxes_in_view(self.block_lo[:nb], self.block_hi[:nb], cam_from_world, K)
 
     def render(self, pose: torch.Tensor, K: Intrinsics, step: int) -> SplatImage:
-        """Splat at `pose` and mark the winning points as seen at `step`."""
-        n = self.n
+        """Composite the layers and surfels at `pose`; mark the surfels that show as seen at `step`."""
         cam_from_world = torch.linalg.inv(pose.double()).float()
-        vis = self._visible_blocks(cam_from_world, K)
-        # Gathering the visible blocks costs a copy: only worth it when it drops most points.
-        if int(vis.sum()) * BLOCK > n // 2:
-            img = splat(self.xyz[:, :n], self.rgb[:n], self.radius[:n], cam_from_world, K)
-            winners = img.index[img.mask.view(-1)]
-        else:
-            blocks = vis.nonzero().squeeze(1)
-            ids = (blocks[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
-            ids = ids[ids < n]
-            img = splat(self.xyz.index_select(1, ids), self.rgb.index_select(0, ids), self.radius.index_select(0, ids), cam_from_world, K)
-            hit = img.mask.view(-1)
-            winners = ids.index_select(0, img.index[hit])
-            img.index[hit] = winners  # subset indices -> cache indices
-        seen = self.last_seen.index_select(0, winners)
-        self.last_seen.index_copy_(0, winners, seen.clamp_min(step))  # pinned points stay pinned
+        parts = []
+        if self.layers:
+            boxes = boxes_in_view(torch.stack([x.lo for x in self.layers]), torch.stack([x.hi for x in self.layers]), cam_from_world, K)
+            parts += [layer.samples(cam_from_world, K) for layer, ok in zip(self.layers, boxes.tolist()) if ok]
+        if self.n:
+            n = self.n
+            vis = self._visible_blocks(cam_from_world, K)
+            # Gathering the visible blocks costs a copy: only worth it when it drops most points.
+            if int(vis.sum()) * BLOCK > n // 2:
+                ids = torch.arange(n)
+                xyz, rgb, radius, born = self.xyz[:, :n], self.rgb[:n], self.radius[:n], self.born[:n]
+            else:
+                ids = (vis.nonzero().squeeze(1)[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
+                ids = ids[ids < n]
+                xyz, rgb, radius, born = self.xyz.index_select(1, ids), self.rgb[ids], self.radius[ids], self.born[ids]
+            parts.append(point_samples(xyz, rgb, radius, priority(born), ids, cam_from_world, K))
+        img = composite(Samples.cat(parts), K)
+        seen = self.last_seen.index_select(0, img.points)
+        self.last_seen.index_copy_(0, img.points, seen.clamp_min(step))  # pinned points stay pinned
         return img
 
     def clone(self) -> "WorldCache":
-        # Copies the block boxes rather than recomputing them (from_state): 3 ms against 19 ms
-        # for 1.4 M points, and a fork is a user's request.
+        # Copies the block boxes rather than recomputing them (from_state): a fork is a user's
+        # request, and recomputing costs several times the copy (benchmarks/RESULTS.md).
+        # Layers are immutable, so the fork shares them.
         out = WorldCache(self.capacity)
         out.n = n = self.n
         out.xyz[:, :n] = self.xyz[:, :n]
-        for src, dst in ((self.rgb, out.rgb), (self.radius, out.radius), (self.last_seen, out.last_seen)):
+        for src, dst in ((self.rgb, out.rgb), (self.radius, out.radius), (self.last_seen, out.last_seen), (self.born, out.born)):
             dst[:n] = src[:n]
         out.block_lo.copy_(self.block_lo)
         out.block_hi.copy_(self.block_hi)
+        out.layers = list(self.layers)
         return out
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], capacity: int) -> "WorldCache":
+    def from_state(cls, state: dict[str, torch.Tensor], capacity: int, layers: list[ViewLayer] = ()) -> "WorldCache":
         """The cache `state()` describes, points in the same order (so it renders the same frames)."""
         out = cls(capacity)
         out.n = n = min(state["xyz"].shape[0], out.capacity)
         out.xyz[:, :n] = state["xyz"][:n].T
-        for key, buf in (("rgb", out.rgb), ("radius", out.radius), ("last_seen", out.last_seen)):
+        for key, buf in (("rgb", out.rgb), ("radius", out.radius), ("last_seen", out.last_seen), ("born", out.born)):
             buf[:n] = state[key][:n]
         out._update_bounds(0, n)
+        out.layers = list(layers)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
-        """The used part of each buffer (views, not copies); xyz as (n, 3)."""
+        """The used part of each surfel buffer (views, not copies); xyz as (n, 3)."""
         n = self.n
-        return {"xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n]}
+        return {"xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n], "born": self.born[:n]}
+
+    def all_points(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every point of the world, layers' pixels and surfels: xyz (M, 3) float32, rgb (M, 3) uint8."""
+        parts = [layer.points() for layer in self.layers] + [(self.xyz[:, : self.n].T, self.rgb[: self.n])]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+def boxes_in_view(lo: torch.Tensor, hi: torch.Tensor, cam_from_world: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+    """Bool per axis-aligned box (n, 3) lo/hi: it may meet the view frustum (conservative)."""
+    corners = lo[:, None] + (hi - lo)[:, None] * _CORNERS  # (n, 8, 3)
+    cam = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
+    d = -cam[..., 2]
+    # A box is outside when all 8 corners are beyond the same frustum plane.
+    x_lim = d * (K.width / 2 + 2) / K.fx
+    y_lim = d * (K.height / 2 + 2) / K.fy
+    outside = (
+        (d <= NEAR_M).all(1)
+        | (cam[..., 0] > x_lim).all(1)
+        | (cam[..., 0] < -x_lim).all(1)
+        | (cam[..., 1] > y_lim).all(1)
+        | (cam[..., 1] < -y_lim).all(1)
+    )
+    return ~outside
+
+
+def _in_free_space(layer: ViewLayer, xyz: torch.Tensor) -> torch.Tensor:
+    """(M,) bool: the point (M, 3) lies nearer than the surface the layer shows along its ray."""
+    to_cam = torch.linalg.inv(torch.as_tensor(layer.pose, dtype=torch.float64)).float()
+    cam = xyz @ to_cam[:3, :3].T + to_cam[:3, 3]
+    d = -cam[:, 2]
+    inv = d.clamp_min(NEAR_M).reciprocal()
+    u = (cam[:, 0] * inv * layer.K.fx + layer.K.cx).floor().long()
+    v = (-cam[:, 1] * inv * layer.K.fy + layer.K.cy).floor().long()
+    H, W = layer.depth.shape
+    inside = (d > NEAR_M) & (u >= 0) & (u < W) & (v >= 0) & (v < H)
+    surface = layer.depth.reshape(-1)[(v.clamp(0, H - 1) * W + u.clamp(0, W - 1))]
+    return inside & (surface > 0) & (d < surface * (1 - FREE_SPACE_MARGIN))
 
 
 def _spread_bits(q: torch.Tensor) -> torch.Tensor:

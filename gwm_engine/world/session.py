@@ -20,8 +20,11 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry.actions import CameraAction, apply_action, validate_pose
 from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.model.base import WorldModel
-from gwm_engine.world.cache import PINNED, WorldCache
+from gwm_engine.model.scale import ScaleHint, apply_scale_hint
+from gwm_engine.world.cache import WorldCache
+from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
+from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move
 from gwm_engine.world.worldfile import pack_world, to_ply, unpack_world
 
 MIN_SIDE = 16
@@ -41,8 +44,20 @@ class SessionConfig:
     stereo: bool = False
     ipd_m: float = 0.064  # distance between the eyes, stereo only
     points_per_pixel: float = 8.0  # cache capacity per output pixel (per eye)
+    walk: bool = False  # relative moves keep clear of surfaces and above the ground (not for VR)
 
     def validate(self) -> "SessionConfig":
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidInput(f"{name} must be a whole number of pixels, got {type(value).__name__} {value!r:.20}")
+        for name in ("fov_deg", "ipd_m", "points_per_pixel"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise InvalidInput(f"{name} must be a number, got {type(value).__name__}")
+        for name in ("stereo", "walk"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInput(f"{name} must be true or false, got {type(getattr(self, name)).__name__}")
         w, h = self.width, self.height
         if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
             raise InvalidInput(f"size {w}x{h} is out of range: each side must be {MIN_SIDE}..{MAX_SIDE}")
@@ -141,10 +156,13 @@ class WorldSession:
         self.pose = pose
         self.steps = steps
         self.intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
+        self.scale = _scale_of(cache)
 
     @classmethod
-    def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel) -> "WorldSession":
-        """Seed a world from an RGB image (any size; centre-cropped and resized) and optional depth."""
+    def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel,
+               scale_hint: ScaleHint | None = None) -> "WorldSession":
+        """Seed a world from an RGB image (any size; centre-cropped and resized) and optional depth,
+        its scale set by `scale_hint` where the user knows it."""
         config.validate()
         image = _check_image(image)
         if depth is not None:
@@ -156,14 +174,22 @@ class WorldSession:
                 depth_t = model.estimate_depth(rgb_t.permute(2, 0, 1)[None].float() / 255, config.fov_deg)[0, 0]
         else:
             depth_t = torch.from_numpy(depth)
-        session = cls(WorldCache(config.capacity), config, model, np.eye(4))
-        session._fuse(rgb_t, depth_t, torch.ones_like(depth_t, dtype=torch.bool), np.eye(4), pinned=True)
-        return session
+        if scale_hint is not None:
+            depth_t = apply_scale_hint(depth_t, scale_hint)
+        cache = WorldCache(config.capacity)
+        cache.add_layer(ViewLayer(rgb_t, depth_t.float(), START_POSE, Intrinsics.from_fov(config.width, config.height, config.fov_deg), rank=0))
+        return cls(cache, config, model, START_POSE.copy())
 
     # -- stepping -------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the start pose: the next frame shows the seed's view again."""
+        self.pose = START_POSE.copy()
+
     def begin_step(self, action: CameraAction) -> PendingStep:
         t0 = time.perf_counter()
         pose = apply_action(self.pose, action)
+        if self.config.walk and action.pose is None:
+            pose = self._walk(pose)
         eye_poses = []
         for dx in _eye_offsets(self.config):
             eye = pose.copy()
@@ -197,19 +223,30 @@ class WorldSession:
             frames[0].right = frames[1]
         return frames[0]
 
+    def _walk(self, pose: np.ndarray) -> np.ndarray:
+        """Where a walking body gets on its way to `pose`: a small depth probe along the move
+        finds the nearest surface ahead (the probe's centre, where the body goes)."""
+        look = probe_pose(self.pose, pose)
+        if look is None:
+            return pose
+        probe = self.cache.render(torch.from_numpy(look).float(), PROBE, step=-1)  # step -1: marks nothing seen
+        depth = probe.depth[0]
+        hit = probe.mask[0]
+        free = float(depth[hit].min()) if bool(hit.any()) else float("inf")
+        return walkable_move(self.pose, pose, free, self.scale)
+
     def step(self, action: CameraAction = CameraAction()) -> StepFrame:
         result = step_many([(self, action)])[0]
         if isinstance(result, Exception):
             raise result
         return result
 
-    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray, pinned: bool = False) -> None:
+    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray) -> None:
         """Add the pixels `where` (H, W) bool of an RGB-D view at `pose` to the cache."""
         if not bool(where.any()):
             return
         pts = unproject(depth, self.intrinsics, pose, where)
-        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx),
-                       PINNED if pinned else self.steps)
+        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
 
     # -- copies, files, export ------------------------------------------------------------------
     def fork(self) -> "WorldSession":
@@ -217,7 +254,12 @@ class WorldSession:
 
     def save(self) -> bytes:
         points = {k: v.numpy() for k, v in self.cache.state().items()}
-        return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points)
+        layers = [
+            {"rgb": x.rgb.numpy(), "depth": x.depth.numpy(), "pose": x.pose, "rank": x.rank,
+             "fx": x.K.fx, "fy": x.K.fy, "cx": x.K.cx, "cy": x.K.cy}
+            for x in self.cache.layers
+        ]
+        return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points, layers)
 
     @classmethod
     def load(cls, data: bytes, model: WorldModel) -> "WorldSession":
@@ -226,14 +268,34 @@ class WorldSession:
             config = SessionConfig(**doc["config"]).validate()
         except TypeError as e:
             raise InvalidInput(f"world file config is malformed: {e}") from None
+        if doc["n"] > config.capacity:
+            raise InvalidInput(f"world file holds {doc['n']} points, more than its config's capacity of {config.capacity}")
         pose = validate_pose(doc["pose"])
-        state = {k: torch.from_numpy(doc[k]) for k in ("xyz", "rgb", "radius", "last_seen")}
-        cache = WorldCache.from_state(state, max(doc["capacity"], config.capacity))
-        return cls(cache, config, model, pose, doc["steps"])
+        state = {k: torch.from_numpy(doc[k]) for k in ("xyz", "rgb", "radius", "last_seen", "born")}
+        layers = [
+            ViewLayer(torch.from_numpy(x["rgb"]), torch.from_numpy(x["depth"]), validate_pose(x["pose"]),
+                      Intrinsics(x["fx"], x["fy"], x["cx"], x["cy"], x["rgb"].shape[1], x["rgb"].shape[0]), x["rank"])
+            for x in doc["layers"]
+        ]
+        return cls(WorldCache.from_state(state, config.capacity, layers), config, model, pose, doc["steps"])
 
     def export_ply(self) -> bytes:
-        st = self.cache.state()
-        return to_ply(st["xyz"].numpy(), st["rgb"].numpy())
+        xyz, rgb = self.cache.all_points()
+        return to_ply(xyz.numpy(), rgb.numpy())
+
+
+START_POSE = np.eye(4)
+
+
+def _scale_of(cache: WorldCache) -> SceneScale:
+    """The scale of the world's seed (its first layer), or of its points for a world saved
+    before layers."""
+    if cache.layers:
+        seed = cache.layers[0]
+        return measure_scale(seed.xyz, seed.depth, seed.pose)
+    xyz = cache.state()["xyz"]
+    median = float(xyz.norm(dim=1).median()) if xyz.shape[0] else 1.0
+    return measure_scale(torch.zeros(3, 1), torch.full((1, 1), median), START_POSE)
 
 
 def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[StepFrame | Exception]:

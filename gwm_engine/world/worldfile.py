@@ -1,7 +1,9 @@
 """World files (msgpack) and PLY export.
 
-A world file restores a session exactly: config, pose, step counter and every cached point
-with its colour, surfel radius and last-seen step, as little-endian binary blobs.
+A world file restores a session exactly: config, pose, step counter, every layer (a whole
+RGB-D view with its camera) and every surfel with its colour, radius, the step that made it
+and the step it was last seen, as little-endian binary blobs. Version 1 files (no layers, no
+birth steps) still load.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ import numpy as np
 from gwm_engine.errors import InvalidInput
 
 FORMAT = "gwm-world"
-VERSION = 1
-_POINT_FIELDS = {"xyz": ("<f4", 3), "rgb": ("u1", 3), "radius": ("<f4", 1), "last_seen": ("<i4", 1)}
+VERSION = 2
+_POINT_FIELDS = {"xyz": ("<f4", 3), "rgb": ("u1", 3), "radius": ("<f4", 1), "last_seen": ("<i4", 1), "born": ("<i4", 1)}
+# Steps are stored as int32 in the cache; leave room to keep stepping.
+MAX_STEPS = 2**30
+_INTRINSICS = ("fx", "fy", "cx", "cy")
 
 
-def pack_world(config: dict, pose: np.ndarray, steps: int, capacity: int, model: str, points: dict[str, np.ndarray]) -> bytes:
+def pack_world(config: dict, pose: np.ndarray, steps: int, capacity: int, model: str, points: dict[str, np.ndarray],
+               layers: list[dict[str, Any]] = ()) -> bytes:
+    """`layers`: dicts of rgb (H, W, 3) uint8, depth (H, W) float32, pose (4, 4), fx, fy, cx, cy, rank."""
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -28,6 +35,16 @@ def pack_world(config: dict, pose: np.ndarray, steps: int, capacity: int, model:
         "capacity": int(capacity),
         "model": model,
         "n": int(points["xyz"].shape[0]),
+        "layers": [
+            {
+                "width": int(x["rgb"].shape[1]), "height": int(x["rgb"].shape[0]), "rank": int(x["rank"]),
+                **{k: float(x[k]) for k in _INTRINSICS},
+                "pose": np.asarray(x["pose"], dtype="<f8").tobytes(),
+                "rgb": np.ascontiguousarray(x["rgb"], dtype="u1").tobytes(),
+                "depth": np.ascontiguousarray(x["depth"], dtype="<f4").tobytes(),
+            }
+            for x in layers
+        ],
     }
     for name, (dtype, _) in _POINT_FIELDS.items():
         doc[name] = np.ascontiguousarray(points[name], dtype=dtype).tobytes()
@@ -42,30 +59,78 @@ def unpack_world(data: bytes) -> dict[str, Any]:
         raise InvalidInput(f"not a world file: {type(e).__name__}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InvalidInput("not a world file (missing format marker)")
-    if doc.get("version") != VERSION:
-        raise InvalidInput(f"world file version {doc.get('version')!r} is not supported (expected {VERSION})")
+    version = doc.get("version")
+    if version not in (1, VERSION):
+        raise InvalidInput(f"world file version {version!r} is not supported (expected 1 or {VERSION})")
     try:
-        n, capacity = int(doc["n"]), int(doc["capacity"])
-        if not (0 <= n <= capacity):
-            raise InvalidInput(f"world file holds {n} points for a capacity of {capacity}")
+        n, steps = _integer(doc, "n", 0, 2**40), _integer(doc, "steps", 0, MAX_STEPS)
+        if not isinstance(doc["config"], dict):
+            raise InvalidInput("world file field config must be a map")
+        if not isinstance(doc["model"], str):
+            raise InvalidInput(f"world file field model must be a string, got {type(doc['model']).__name__}")
         out = {
             "config": dict(doc["config"]),
-            "pose": np.frombuffer(doc["pose"], dtype="<f8").reshape(4, 4).copy(),
-            "steps": int(doc["steps"]),
-            "capacity": capacity,
-            "model": str(doc["model"]),
+            "pose": _blob(doc, "pose", "<f8", 16).reshape(4, 4),
+            "steps": steps,
+            "n": n,
+            "model": doc["model"],
         }
         for name, (dtype, width) in _POINT_FIELDS.items():
-            arr = np.frombuffer(doc[name], dtype=dtype)
-            if arr.size != n * width:
-                raise InvalidInput(f"world file field {name} has {arr.size} values, expected {n * width}")
-            out[name] = (arr.reshape(n, width) if width > 1 else arr).copy()
+            if name == "born" and version == 1:  # made before birth steps: the seed 0, the rest when last seen
+                out[name] = np.where(out["last_seen"] == np.iinfo(np.int32).max, 0, out["last_seen"]).astype(np.int32)
+                continue
+            arr = _blob(doc, name, dtype, n * width)
+            out[name] = arr.reshape(n, width) if width > 1 else arr
+        out["layers"] = [_layer(x) for x in doc.get("layers", [])] if version > 1 else []
     except InvalidInput:
         raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise InvalidInput(f"world file is malformed: {type(e).__name__}: {e}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise InvalidInput(f"world file is malformed: field {e} is missing or has the wrong type") from None
     if not np.all(np.isfinite(out["xyz"])) or not np.all(np.isfinite(out["pose"])):
         raise InvalidInput("world file holds non-finite coordinates")
+    return out
+
+
+def _integer(doc: dict, key: str, lo: int, hi: int) -> int:
+    value = doc[key]
+    if not isinstance(value, int) or isinstance(value, bool) or not (lo <= value <= hi):
+        raise InvalidInput(f"world file field {key} must be a whole number in {lo}..{hi}, got {_show(value)}")
+    return value
+
+
+def _show(value: Any) -> str:
+    """A value for an error message: short, and never a 5,000-digit number."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
+        return f"a {value.bit_length()}-bit integer"
+    text = repr(value) if isinstance(value, (int, float, str, bool)) or value is None else f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _blob(doc: dict, key: str, dtype: str, count: int) -> np.ndarray:
+    data = doc[key]
+    if not isinstance(data, bytes):
+        raise InvalidInput(f"world file field {key} must be binary, got {type(data).__name__}")
+    arr = np.frombuffer(data, dtype=dtype)
+    if arr.size != count:
+        raise InvalidInput(f"world file field {key} has {arr.size} values, expected {count}")
+    return arr.copy()
+
+
+def _layer(x: Any) -> dict[str, Any]:
+    if not isinstance(x, dict):
+        raise InvalidInput("world file layer must be a map")
+    w, h = _integer(x, "width", 1, 8192), _integer(x, "height", 1, 8192)
+    out: dict[str, Any] = {"rank": _integer(x, "rank", 0, MAX_STEPS)}
+    for k in _INTRINSICS:
+        if not isinstance(x[k], (int, float)) or isinstance(x[k], bool) or not np.isfinite(x[k]) or (k[0] == "f" and x[k] <= 0):
+            raise InvalidInput(f"world file layer field {k} must be a finite positive number, got {_show(x[k])}")
+        out[k] = float(x[k])
+    out["pose"] = _blob(x, "pose", "<f8", 16).reshape(4, 4)
+    out["rgb"] = _blob(x, "rgb", "u1", h * w * 3).reshape(h, w, 3)
+    depth = _blob(x, "depth", "<f4", h * w).reshape(h, w)
+    if not np.all(np.isfinite(depth)) or np.any(depth < 0) or not np.all(np.isfinite(out["pose"])):
+        raise InvalidInput("world file layer holds non-finite or negative depth")
+    out["depth"] = depth
     return out
 
 
