@@ -20,6 +20,9 @@ class QualityConfig:
     device: str = device_setting()
     depth_model: str | None = depth_model_setting()  # a pretrained ONNX depth network for seed depth
     depth_kind: str = depth_kind_setting()
+    seed_scenes: int = setting(8, "held-out seed views per scene kind for the seed-depth table (0: none)", low=0)
+    previous_weights: str | None = setting(None, "a second model whose seed depth is scored beside the first "
+                                           "(e.g. an earlier weights file)")
 
     def validate(self) -> QualityConfig:
         """Raise InvalidInput for settings the run cannot use; returns self."""

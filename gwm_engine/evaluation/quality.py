@@ -21,6 +21,7 @@ import torch
 
 from gwm_engine.evaluation.config import QualityConfig
 from gwm_engine.evaluation.metrics import depth_errors, ssim_map
+from gwm_engine.evaluation.seed_depth import SeedDepthEvalConfig, eval_views, format_table, score_model
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.media import to_rgb8
@@ -131,6 +132,13 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             "revisit_psnr": to_db(pool.mean(name, "revisit_mse")),
         }
     report["model_name"] = models["learned"].name
+    if cfg.seed_scenes:
+        views = eval_views(SeedDepthEvalConfig(cfg.seed_scenes))
+        report["seed_kinds"] = {"learned": score_model(models["learned"], views)}
+        if cfg.previous_weights:
+            previous = load_model(cfg.previous_weights, backend=cfg.backend, device=cfg.device)
+            report["seed_kinds"]["previous"] = score_model(previous, views)
+    report["wall_s"] = time.perf_counter() - t0
     return report
 
 
@@ -164,5 +172,7 @@ def format_report(report: dict) -> str:
         (f"revisit PSNR, learned: {m['learned']['revisit_psnr']:.2f} dB (target >= 35)", m["learned"]["revisit_psnr"] >= 35.0),
     ]
     lines += [""] + [f"{'PASS' if ok else 'MISS'}  {text}" for text, ok in checks]
+    if "seed_kinds" in report:
+        lines += ["", format_table(report["seed_kinds"], SeedDepthEvalConfig(cfg.seed_scenes))]
     lines.append(f"({report['wall_s']:.0f} s)")
     return "\n".join(lines)

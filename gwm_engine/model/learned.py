@@ -21,7 +21,7 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.model.base import ModelInfo, NetworkPlacement, WorldModel
 from gwm_engine.model.classical import FAR_M, NEAR_FILL_M, fill_holes
 from gwm_engine.model.completion import CompletionNet
-from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet
+from gwm_engine.model.depth import DEPTH_ARCHS, MAX_DEPTH_M, MIN_DEPTH_M
 from gwm_engine.model.scale import guard_far_depth
 from gwm_engine.runtime.base import Backend, NetworkSpec, TensorSpec
 from gwm_engine.runtime.torch_backend import TorchBackend, TorchOptions
@@ -35,6 +35,7 @@ class Preset:
     name: str = "small"
     work_side: int = 128  # the networks' short side, in pixels
     depth_widths: tuple[int, ...] = (32, 48, 64, 96)
+    depth_arch: str = "structure-scale"  # a key of depth.DEPTH_ARCHS
     completion_widths: tuple[int, ...] = (32, 48, 64, 96)
 
     @property
@@ -100,11 +101,11 @@ def ray_channels(batch: int, height: int, width: int, fov_deg: float) -> torch.T
 class LearnedModel(WorldModel):
     version = "1.0.0"
 
-    def __init__(self, preset: Preset = Preset(), depth_net: DepthNet | None = None, completion_net: CompletionNet | None = None,
+    def __init__(self, preset: Preset = Preset(), depth_net: nn.Module | None = None, completion_net: CompletionNet | None = None,
                  backend: Backend | None = None):
         self.preset = preset
         self.name = f"gwm-{preset.name}"
-        self.depth_net = (depth_net or DepthNet(preset.depth_widths)).eval()
+        self.depth_net = (depth_net or DEPTH_ARCHS[preset.depth_arch](preset.depth_widths)).eval()
         self.completion_net = (completion_net or CompletionNet(preset.completion_widths)).eval()
         # Without a backend (training) the modules run as built: no moving or reformatting them.
         self.backend = backend or TorchBackend(TorchOptions(channels_last=False))
@@ -131,8 +132,13 @@ class LearnedModel(WorldModel):
             raise InvalidInput(f"cannot read weights {path}: {e}") from None
         if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
             raise InvalidInput(f"{path} is not a gwm-engine weights file ({WEIGHTS_FORMAT})")
-        preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in doc["preset"].items()})
-        depth_net, completion_net = DepthNet(preset.depth_widths), CompletionNet(preset.completion_widths)
+        # Files from before the structure/scale split name no architecture: theirs is ground-prior.
+        fields = {"depth_arch": "ground-prior"} | dict(doc["preset"])
+        preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        if preset.depth_arch not in DEPTH_ARCHS:
+            raise InvalidInput(f"weights {path} need depth network {preset.depth_arch!r}, which this version does not know")
+        depth_net = DEPTH_ARCHS[preset.depth_arch](preset.depth_widths)
+        completion_net = CompletionNet(preset.completion_widths)
         try:
             depth_net.load_state_dict({k: v.float() for k, v in doc["depth"].items()})
             completion_net.load_state_dict({k: v.float() for k, v in doc["completion"].items()})

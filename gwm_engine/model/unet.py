@@ -40,12 +40,18 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(widths[0], c_out, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_bottleneck(x)[0]
+
+    def forward_with_bottleneck(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The output (B, c_out, H, W) and the coarsest features (B, w_L, H / 2**L, W / 2**L),
+        for heads that need the whole image's context."""
         x = self.stem(x)  # (B, w0, H, W)
         skips = []
         for down, enc in zip(self.down, self.enc):
             skips.append(x)
             x = enc(F.leaky_relu(down(x), self.leak))  # (B, w_i, H / 2**i, W / 2**i)
+        bottleneck = x
         for dec, skip in zip(reversed(self.dec), reversed(skips)):
             x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
             x = dec(torch.cat([x, skip], dim=1))  # (B, w_{i-1}, H / 2**(i-1), ..)
-        return self.head(x)  # (B, c_out, H, W)
+        return self.head(x), bottleneck  # (B, c_out, H, W)

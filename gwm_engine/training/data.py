@@ -15,9 +15,9 @@ Seeds below HELD_OUT_SEEDS are never trained on: evaluation uses them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.model.classical import fill_holes
 from gwm_engine.scenes import FAMILIES, KINDS, make_scene, make_trajectory
+from gwm_engine.scenes.families import ALL_FAMILIES
+from gwm_engine.scenes.style import STYLES, stylise
+from gwm_engine.scenes.views import seed_view, sky_mask
 from gwm_engine.world.session import SessionConfig, WorldSession
 
 HELD_OUT_SEEDS = 1000
@@ -227,3 +230,114 @@ class TrajectoryDataset(torch.utils.data.IterableDataset):
                 if rng.random() < 0.5:  # mirror: the world has no handedness
                     sample = {k: v.flip(-1) if v.ndim == 3 else v for k, v in sample.items()}
                 yield sample
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed views: single frames of every family for the seed-depth network, which never needs a
+# replay. Rendered at the working size (the colour anti-aliased from 2x2 rays, as the run-time
+# area downscale of a larger frame would give), with exact depth and the sky mask.
+
+
+@dataclass(frozen=True)
+class SeedViewConfig:
+    size: int = 128  # square views at the small preset's working side
+    views_per_scene: int = 4  # views share a scene's build and shadow map
+    supersample: int = 2
+    stylised: float = 0.2  # share of views drawn as concept art (scenes/style.py)
+
+
+@dataclass
+class SeedViews:
+    rgb: np.ndarray  # (N, S, S, 3) uint8
+    depth: np.ndarray  # (N, S, S) float16 metres (the sky at its dome distance)
+    sky: np.ndarray  # (N, S, S) bool
+    fov_deg: np.ndarray  # (N,)
+    family: np.ndarray  # (N,) str
+    scene_seed: np.ndarray  # (N,)
+
+
+def render_seed_views(scene, rng: np.random.Generator, config: SeedViewConfig = SeedViewConfig()) -> SeedViews:
+    """`config.views_per_scene` seed views of `scene` (scenes.views.seed_view)."""
+    rgbs, depths, skies, fovs = [], [], [], []
+    for _ in range(config.views_per_scene):
+        pose, fov = seed_view(scene, rng)
+        K = Intrinsics.from_fov(config.size, config.size, fov)
+        rgb, depth = scene.render(pose, K, supersample=config.supersample)
+        if rng.random() < config.stylised:
+            rgb = stylise(rgb, depth, str(rng.choice(STYLES)), rng)
+        rgbs.append((rgb * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy())
+        depths.append(depth.numpy().astype(np.float16))
+        skies.append(sky_mask(depth, pose, K).numpy())
+        fovs.append(fov)
+    n = config.views_per_scene
+    return SeedViews(np.stack(rgbs), np.stack(depths), np.stack(skies), np.array(fovs),
+                     np.array([scene.family] * n), np.array([scene.seed] * n))
+
+
+def _seed_view_shard(job: tuple[Path, range, SeedViewConfig, int]) -> None:
+    path, indices, config, base_seed = job
+    torch.set_num_threads(1)
+    parts = []
+    for i in indices:
+        rng = np.random.default_rng([base_seed, 2, i])
+        family = ALL_FAMILIES[i % len(ALL_FAMILIES)]
+        scene = make_scene(family, HELD_OUT_SEEDS + int(rng.integers(0, 2**31 - HELD_OUT_SEEDS)))
+        parts.append(render_seed_views(scene, rng, config))
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **{k: np.concatenate([getattr(p, k) for p in parts]) for k in SeedViews.__dataclass_fields__})
+    tmp.rename(path)
+
+
+def write_seed_view_shards(out_dir: Path, scenes: int, per_shard: int = 32, workers: int = 1,
+                           config: SeedViewConfig = SeedViewConfig(), base_seed: int = 0, progress=None) -> list[Path]:
+    """Seed views of `scenes` training scenes (every family in turn, seeds >= HELD_OUT_SEEDS)
+    into shards of `per_shard` scenes; existing shards are kept, so an interrupted run resumes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(out_dir / f"views-{base_seed}-{i:05d}.npz", range(i * per_shard, min(scenes, (i + 1) * per_shard)), config,
+             base_seed)
+            for i in range(-(-scenes // per_shard))]
+    todo = [j for j in jobs if not j[0].exists()]
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_seed_view_shard, todo):
+                if progress:
+                    progress()
+    else:
+        for job in todo:
+            _seed_view_shard(job)
+            if progress:
+                progress()
+    return [j[0] for j in jobs]
+
+
+def load_seed_views(paths: list[Path]) -> SeedViews:
+    """Every view of the shard files, in one set."""
+    parts = []
+    for path in paths:
+        with np.load(path) as z:
+            parts.append(SeedViews(**{k: z[k] for k in SeedViews.__dataclass_fields__}))
+    return SeedViews(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in SeedViews.__dataclass_fields__})
+
+
+VALIDATION_SEEDS = 500  # held-out scene seeds from here up select models; those below score them
+
+
+def held_out_seed_views(scenes_per_family: int, first_seed: int = 0,
+                        config: SeedViewConfig = SeedViewConfig(views_per_scene=1, stylised=0.0),
+                        families: tuple[str, ...] = ALL_FAMILIES) -> SeedViews:
+    """One seed view of scene seeds first_seed.. of every family (never trained on), each view
+    drawn by a generator of its own (family, seed), so any subset of them is reproducible."""
+    assert first_seed + scenes_per_family <= HELD_OUT_SEEDS
+    parts = []
+    for family in families:
+        for seed in range(first_seed, first_seed + scenes_per_family):
+            rng = np.random.default_rng([ALL_FAMILIES.index(family), seed, 7])
+            parts.append(render_seed_views(make_scene(family, seed), rng, config))
+    return SeedViews(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in SeedViews.__dataclass_fields__})
+
+
+def validation_views(scenes_per_family: int) -> SeedViews:
+    """Views for choosing among training runs: scene seeds VALIDATION_SEEDS and up."""
+    return held_out_seed_views(scenes_per_family, VALIDATION_SEEDS)

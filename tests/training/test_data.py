@@ -4,7 +4,22 @@ import numpy as np
 import torch
 
 from gwm_engine.model.classical import fill_holes
-from gwm_engine.training.data import HELD_OUT_SEEDS, DataConfig, TrajectoryDataset, load_shard, render_trajectory, replay, write_shards
+from gwm_engine.scenes.families import ALL_FAMILIES
+from gwm_engine.training.data import (
+    HELD_OUT_SEEDS,
+    VALIDATION_SEEDS,
+    DataConfig,
+    SeedViewConfig,
+    TrajectoryDataset,
+    held_out_seed_views,
+    load_seed_views,
+    load_shard,
+    render_trajectory,
+    replay,
+    validation_views,
+    write_seed_view_shards,
+    write_shards,
+)
 
 SMALL = DataConfig(height=48, width=64, steps=6, supersample=1)
 
@@ -48,3 +63,28 @@ def test_shards_round_trip_and_feed_the_dataset(tmp_path: Path):
     assert np.array_equal(loaded[0].rgb, again.rgb) and loaded[0].family == again.family
     batch = next(iter(torch.utils.data.DataLoader(TrajectoryDataset(tmp_path, SMALL), batch_size=4)))
     assert batch["rgb"].shape == (4, 3, 48, 64) and batch["target_depth"].shape == (4, 1, 48, 64)
+
+
+def test_seed_view_shards_cycle_families_on_training_scenes(tmp_path):
+    config = SeedViewConfig(size=32, views_per_scene=2, supersample=1, stylised=0.5)
+    paths = write_seed_view_shards(tmp_path, 3, per_shard=2, config=config)
+    assert [p.name for p in paths] == ["views-0-00000.npz", "views-0-00001.npz"]
+    views = load_seed_views(paths)
+    assert views.rgb.shape == (6, 32, 32, 3) and views.rgb.dtype == np.uint8
+    assert views.depth.shape == views.sky.shape == (6, 32, 32) and views.sky.dtype == bool
+    assert list(views.family) == [f for f in ALL_FAMILIES[:3] for _ in range(2)]
+    assert (views.scene_seed >= HELD_OUT_SEEDS).all()
+    assert np.isfinite(views.depth.astype(np.float32)).all() and (views.depth > 0).all()
+    # Resumable: existing shards are kept as they are.
+    before = paths[0].stat().st_mtime_ns
+    write_seed_view_shards(tmp_path, 3, per_shard=2, config=config)
+    assert paths[0].stat().st_mtime_ns == before
+
+
+def test_held_out_seed_views_are_reproducible_and_below_the_training_seeds():
+    config = SeedViewConfig(size=32, views_per_scene=1, supersample=1, stylised=0.0)
+    a = held_out_seed_views(2, 0, config, ("figures", "city"))
+    b = held_out_seed_views(1, 1, config, ("city",))
+    assert list(a.family) == ["figures", "figures", "city", "city"] and (a.scene_seed < VALIDATION_SEEDS).all()
+    assert np.array_equal(a.rgb[3], b.rgb[0]) and np.array_equal(a.depth[3], b.depth[0])
+    assert (validation_views(1).scene_seed == VALIDATION_SEEDS).all()

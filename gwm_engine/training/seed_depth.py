@@ -1,0 +1,187 @@
+"""Training the seed-depth network on seed views (`data.write_seed_view_shards`): structure and
+scale apart.
+
+    python -m gwm_engine.training.seed_depth --data runs/views --init gwm-small.pt --out runs/depth
+
+- structure: L1 between the predicted and the true log-depth after removing their mean
+  difference (scale-invariant: a room and its doll's-house copy score the same), plus L1 on the
+  gradients of that difference at two scales (edges and slopes in the right places);
+- scale: L1 of the remaining mean log error, with the structure detached: only the scale head
+  learns the metres;
+- sky: binary cross-entropy of the sky logit against the renderer's sky mask.
+
+Sky pixels are left out of the depth terms: their "depth" is the dome's. The completion network
+of the `--init` file is carried over unchanged into the saved weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
+from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
+from gwm_engine.training.data import SeedViews, augment_colour, load_seed_views, validation_views
+
+WEIGHTS = {"structure": 1.0, "gradient": 0.5, "scale": 1.0, "sky": 0.2}
+# The scale head starts from nothing and must learn shifts of several units of log-depth (a
+# room's metres against a city's); at the U-Net's fine-tuning rate that took thousands of steps.
+SCALE_HEAD_LR = 20.0  # times the base rate
+
+
+@dataclass
+class SeedDepthConfig:
+    data: Path = Path("runs/views")
+    out: Path = Path("runs/depth")
+    init: Path | None = None  # weights file: its completion network, and the depth network to start from
+    steps: int = 3000
+    batch: int = 16
+    lr: float = 5e-4
+    warmup: int = 100
+    seed: int = 0
+    reload_every: int = 250  # steps between re-reading the shard list (data may still be written)
+    validate_every: int = 250
+
+
+def _gradient(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Mean |horizontal and vertical differences| of x (B, 1, h, w) where both pixels have w."""
+    total, count = x.new_zeros(()), x.new_zeros(())
+    for dim in (-1, -2):
+        n = x.shape[dim] - 1
+        pair = w.narrow(dim, 0, n) * w.narrow(dim, 1, n)
+        total = total + (pair * x.diff(dim=dim).abs()).sum()
+        count = count + pair.sum()
+    return total / count.clamp_min(1.0)
+
+
+def losses(net: DepthNet, rgb: torch.Tensor, rays: torch.Tensor, depth: torch.Tensor,
+           sky: torch.Tensor) -> dict[str, torch.Tensor]:
+    """rgb (B, 3, h, w), rays (B, 2, h, w), true depth (B, 1, h, w), sky mask (B, 1, h, w)."""
+    structure, shift, sky_logit = net.parts(rgb, rays)
+    w = (~sky).float()
+    err = structure - torch.log(depth.clamp(MIN_DEPTH_M, MAX_DEPTH_M))  # (B, 1, h, w)
+    level = (err * w).sum((2, 3), keepdim=True) / w.sum((2, 3), keepdim=True).clamp_min(1.0)  # (B, 1, 1, 1)
+    aligned = err - level
+    out = {
+        "structure": (aligned.abs() * w).sum() / w.sum().clamp_min(1.0),
+        "gradient": _gradient(aligned, w) + _gradient(F.avg_pool2d(aligned * w, 4) / F.avg_pool2d(w, 4).clamp_min(1e-3),
+                                                      (F.avg_pool2d(w, 4) > 0.99).float()),
+        "scale": (level.detach() + shift).abs().mean(),
+        "sky": F.binary_cross_entropy_with_logits(sky_logit, sky.float()),
+    }
+    out["loss"] = sum(WEIGHTS[k] * v for k, v in out.items())
+    return out
+
+
+def batches(views: SeedViews, batch: int, rng: np.random.Generator):
+    """Endless augmented batches: (rgb, rays, depth, sky), mirrored half the time."""
+    n, size = len(views.fov_deg), views.rgb.shape[1]
+    while True:
+        idx = rng.choice(n, batch, replace=n < batch)
+        rgb = torch.from_numpy(views.rgb[idx]).permute(0, 3, 1, 2).float() / 255
+        rgb = torch.stack([augment_colour(rng, x)[0] for x in rgb])
+        rgb = (rgb + 0.02 * torch.randn_like(rgb)).clamp(0, 1)  # sensor noise
+        depth = torch.from_numpy(views.depth[idx].astype(np.float32))[:, None]
+        sky = torch.from_numpy(views.sky[idx])[:, None]
+        rays = torch.cat([ray_channels(1, size, size, float(f)) for f in views.fov_deg[idx]])
+        if rng.random() < 0.5:  # the world has no handedness
+            rgb, depth, sky = rgb.flip(-1), depth.flip(-1), sky.flip(-1)
+        yield rgb, rays, depth, sky
+
+
+@torch.no_grad()
+def abs_rel(net: torch.nn.Module, views: SeedViews, cap_m: float = 80.0) -> tuple[float, float]:
+    """(median-aligned, metric) AbsRel over views, where the truth is nearer than cap_m."""
+    aligned, metric = [], []
+    size = views.rgb.shape[1]
+    for i in range(len(views.fov_deg)):
+        rgb = torch.from_numpy(views.rgb[i]).permute(2, 0, 1)[None].float() / 255
+        est = net(rgb, ray_channels(1, size, size, float(views.fov_deg[i])))[0, 0].numpy()
+        truth = views.depth[i].astype(np.float32)
+        keep = truth <= cap_m
+        if keep.sum() < 10:
+            continue
+        e, t = est[keep], truth[keep]
+        metric.append(float(np.mean(np.abs(e - t) / t)))
+        aligned.append(float(np.mean(np.abs(e * np.median(t) / np.median(e) - t) / t)))
+    return float(np.mean(aligned)), float(np.mean(metric))
+
+
+def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) -> Path:
+    """Train; returns the weights file (cfg.out/weights.pt): the best depth network on
+    `validation` (metric AbsRel) with the init file's completion network."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    start = LearnedModel.load(cfg.init) if cfg.init else LearnedModel(Preset(depth_arch="ground-prior"))
+    net = DepthNet(start.preset.depth_widths)
+    if isinstance(start.depth_net, GroundPriorDepthNet):
+        net.start_from(start.depth_net)
+    else:
+        net.load_state_dict(start.depth_net.state_dict())
+    preset = Preset(**(asdict(start.preset) | {"depth_arch": DepthNet.arch}))
+    head = list(net.scale.parameters())
+    body = [p for p in net.parameters() if all(p is not h for h in head)]
+    opt = torch.optim.AdamW([{"params": body, "factor": 1.0}, {"params": head, "factor": SCALE_HEAD_LR}], lr=cfg.lr, weight_decay=1e-4)
+    log = open(cfg.out / "log.jsonl", "a")
+    best, weights = float("inf"), cfg.out / "weights.pt"
+    t0 = time.perf_counter()
+    views, stream = None, None
+    for step in range(cfg.steps):
+        if step % cfg.reload_every == 0:
+            views = load_seed_views(sorted(cfg.data.glob("views-*[0-9].npz")))
+            stream = batches(views, cfg.batch, rng)
+        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / cfg.steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr * g["factor"]
+        net.train()
+        out = losses(net, *next(stream))
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        row = {k: round(v.item(), 5) for k, v in out.items()}
+        row |= {"step": step + 1, "lr": lr, "views": len(views.fov_deg), "prior_weight": round(net.prior_weight.item(), 4),
+                "s": round(time.perf_counter() - t0, 1)}
+        if validation is not None and ((step + 1) % cfg.validate_every == 0 or step + 1 == cfg.steps):
+            net.eval()
+            row["val_aligned"], row["val_metric"] = abs_rel(net, validation)
+            if row["val_metric"] < best:
+                best = row["val_metric"]
+                model = LearnedModel(preset, net, start.completion_net)
+                model.save(weights, {"networks": "depth (structure-scale)", "init": str(cfg.init), "steps": step + 1,
+                                     "val_metric_absrel": best, "config": json.loads(json.dumps(asdict(cfg), default=str))})
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+    if validation is None:
+        LearnedModel(preset, net.eval(), start.completion_net).save(weights, {"steps": cfg.steps})
+    return weights
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--init", type=Path)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--validate-every", type=int, default=250)
+    p.add_argument("--validation-scenes", type=int, default=4, help="per family, scene seeds 500 and up")
+    args = p.parse_args()
+    cfg = SeedDepthConfig(args.data, args.out, args.init, args.steps, args.batch, args.lr, args.warmup, args.seed,
+                          validate_every=args.validate_every)
+    train_seed_depth(cfg, validation_views(args.validation_scenes))
+
+
+if __name__ == "__main__":
+    main()
