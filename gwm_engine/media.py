@@ -23,6 +23,11 @@ def decode_image(data: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_DECODE_PIXELS:
                 raise InvalidInput(f"image is {im.width}x{im.height}, over {MAX_DECODE_PIXELS} pixels")
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit greyscale: convert("RGB") clips every value above 255, so all but the
+                # darkest pixels came out white. Scale 0..65535 to 0..255 instead.
+                grey = (np.asarray(im, dtype=np.float64) / 257.0).round().clip(0, 255).astype(np.uint8)
+                return np.repeat(grey[..., None], 3, axis=2)
             return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     except InvalidInput:
         raise

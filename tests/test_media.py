@@ -1,5 +1,8 @@
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.media import colorize_depth, decode_image, encode_image, load_depth
@@ -44,3 +47,15 @@ def test_depth_png_millimetres(tmp_path):
 def test_colorize_depth_near_is_warm():
     img = colorize_depth(np.array([[1.0, 100.0]], dtype=np.float32))
     assert img.shape == (1, 2, 3) and img[0, 0, 0] > img[0, 1, 0] and img[0, 1, 2] > img[0, 0, 2]
+
+
+def test_16_bit_greyscale_png_keeps_its_tones():
+    """A 16-bit greyscale photo (PIL mode I;16) decodes to its tones, not to white."""
+    ramp = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (8, 1))
+    buffer = io.BytesIO()
+    Image.fromarray(ramp).save(buffer, format="PNG")
+    rgb = decode_image(buffer.getvalue())
+    assert rgb.shape == (8, 64, 3) and rgb.dtype == np.uint8
+    assert np.array_equal(rgb[..., 0], rgb[..., 2])
+    assert np.abs(rgb[..., 0].astype(int) - np.round(ramp / 257.0)).max() <= 1
+    assert rgb[0, 0, 0] == 0 and rgb[0, -1, 0] == 255 and 100 < rgb[0, 32, 0] < 160

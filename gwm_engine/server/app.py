@@ -40,6 +40,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=_DEFAULTS.batch_wait_ms,
         help="how long a step waits for other sessions' steps to batch with; 0 disables batching (default %(default)s)",
     )
+    parser.add_argument(
+        "--max-fps",
+        type=float,
+        default=_DEFAULTS.max_fps,
+        help="most frames a second per play stream, to try a client's reprojection as on a slow machine; "
+        "0: no cap (default %(default)s)",
+    )
     add_arguments(parser, ServerConfig)  # --weights, --backend, --device: the fields declared with settings
 
 
@@ -58,6 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_sessions=args.max_sessions,
         idle_timeout_s=args.idle_timeout,
         batch_wait_ms=args.batch_wait_ms,
+        max_fps=args.max_fps,
         weights=args.weights,
         backend=args.backend,
         device=args.device,

@@ -24,6 +24,9 @@ class ServerConfig:
     batch_wait_ms: float = 0.0
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop
+    # Most frames a second per Play stream; 0: as fast as the model goes. A cap makes a fast
+    # machine behave like a slow one, to try display-rate reprojection in a client.
+    max_fps: float = 0.0
     weights: str | None = weights_setting()  # passed to gwm_engine.model.load_model
     backend: str = backend_setting()
     device: str = device_setting()
@@ -49,6 +52,8 @@ class ServerConfig:
             raise InvalidInput("max_sessions, max_batch and workers must be at least 1")
         if not 0 <= self.batch_wait_ms <= 50:
             raise InvalidInput(f"batch_wait_ms must be in 0..50, got {self.batch_wait_ms}")
+        if not 0 <= self.max_fps <= 1000:
+            raise InvalidInput(f"max_fps must be in 0..1000 (0: no cap), got {self.max_fps}")
         if self.idle_timeout_s <= 0:
             raise InvalidInput(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
         if self.drain_s < 0 or self.shutdown_grace_s < 0:

@@ -134,9 +134,13 @@ class WorldOperations:
         try:
             with self._manager.streaming(entry):
                 while (pending := await mailbox.take()) is not None:
+                    started = time.perf_counter()
                     frame = await self._produce(entry.id, pending.action, pending.seq, pending.client_time_us, pending.arrived)
                     mailbox.check()  # a bad action read meanwhile ends the stream: its error is the last word
                     await send(frame)
+                    if self._config.max_fps > 0:
+                        # Actions arriving meanwhile coalesce in the mailbox, as for a slow model.
+                        await asyncio.sleep(max(0.0, started + 1 / self._config.max_fps - time.perf_counter()))
         finally:
             reader.cancel()
 
