@@ -28,6 +28,8 @@ _PLAYGROUND_FILES = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/msgpack.js": ("msgpack.js", "text/javascript; charset=utf-8"),
+    "/reproject.js": ("reproject.js", "text/javascript; charset=utf-8"),
+    "/depth_files.js": ("depth_files.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 SAMPLE_IMAGE_PATH = "/sample.png"

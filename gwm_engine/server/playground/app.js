@@ -1,16 +1,59 @@
 // The playground: a browser client of the engine link (proto/ENGINE_LINK.md), served by the daemon.
-// Seed a world from the sample or a dropped image, walk it over a play stream, save it, export it.
+// Seed a world from the sample or a dropped image (and its depth), walk it over a play stream,
+// save it, export it. The view is the newest frame reprojected from the camera's current pose
+// every display frame (reproject.js), so looking around answers at the display's rate.
 
 import { decode, encode } from "./msgpack.js";
+import { applyAction, MAX_GRID_STRIDE, Reprojector } from "./reproject.js";
+import { readDepthFile } from "./depth_files.js";
 
-const PROTOCOL_VERSION = "1.0.0";
+const PROTOCOL_VERSION = "1.1.0";
 const RGB_ENCODING_RAW = 1;
 const DEPTH_ENCODING_FLOAT32 = 1;
 const DEPTH_ENCODING_FLOAT16 = 2;
-const FOV_DEG = 60;
-const WALK_M_PER_S = 1.5;
-const TURN_DEG_PER_S = 70;
-const MOUSE_DEG_PER_PX = 0.15;
+
+// The default controls of every client, mirrored from plugins/controls.json (a test compares).
+const CONTROLS = {
+  "keys": {
+    "forward": ["KeyW"],
+    "back": ["KeyS"],
+    "left": ["KeyA"],
+    "right": ["KeyD"],
+    "up": ["KeyE"],
+    "down": ["KeyQ"],
+    "turn_left": ["ArrowLeft"],
+    "turn_right": ["ArrowRight"],
+    "look_up": ["ArrowUp"],
+    "look_down": ["ArrowDown"],
+    "run": ["ShiftLeft", "ShiftRight"],
+    "reset": ["KeyR"]
+  },
+  "gamepad": {
+    "move": "left_stick",
+    "look": "right_stick",
+    "up": "right_shoulder",
+    "down": "left_shoulder",
+    "run": "left_stick_press",
+    "reset": "select"
+  },
+  "mouse_deg_per_pixel": 0.15,
+  "run_multiplier": 3.0,
+  "default_walk_speed_mps": 1.5,
+  "default_turn_rate_dps": 90.0
+};
+// The browser's standard gamepad layout: the indices of the sticks' axes and of the buttons named above.
+const GAMEPAD = {
+  left_stick: [0, 1],
+  right_stick: [2, 3],
+  left_shoulder: 4,
+  right_shoulder: 5,
+  select: 8,
+  left_stick_press: 10,
+};
+const STICK_DEAD_ZONE = 0.15;
+const SMOOTH_FPS = 30;
+const RATE_WINDOW_MS = 3000; // long enough to count a daemon held at one or two frames a second
+const MAX_ERROR_CHARS = 160;
 
 const $ = (id) => document.getElementById(id);
 
@@ -88,11 +131,20 @@ const state = {
   playId: null, // the open play stream, if any
   seq: 0,
   frames: 0,
-  frameTimes: [], // performance.now() of recent frames, for fps
+  frameTimes: [], // performance.now() of recent frames, for the frame rate
+  drawTimes: [], // performance.now() of recent display frames, for the display rate
   latencies: [], // recent action -> frame round trips (ms)
+  photons: [], // recent rotation input -> display frame showing it (ms)
+  turnInputAt: null, // event time of the oldest rotation input not yet drawn
   held: new Set(), // KeyboardEvent.code of held keys and on-screen buttons
   mouse: { dx: 0, dy: 0 },
+  padResetHeld: false,
   lastTick: null,
+  walkingSince: 0,
+  meshCheckedAt: 0,
+  view: null, // the Reprojector
+  framePose: null, // the newest frame's pose
+  unanswered: [], // actions sent after the newest frame's seq: {seq, action}
 };
 
 function nowUs() {
@@ -107,12 +159,14 @@ function setStatus(text, isError = false) {
 
 function showError(error) {
   console.error(error);
-  setStatus(error.message || String(error), true);
+  let text = error.message || String(error);
+  if (text.length > MAX_ERROR_CHARS) text = `${text.slice(0, MAX_ERROR_CHARS - 1)}…`;
+  setStatus(text, true);
 }
 
 function setWorldControls(enabled) {
-  for (const id of ["sample", "file"]) $(id).disabled = !state.link;
-  for (const id of ["save", "ply"]) $(id).disabled = !enabled;
+  for (const id of ["sample", "file", "depth-file"]) $(id).disabled = !state.link;
+  for (const id of ["save", "ply", "reset"]) $(id).disabled = !enabled;
 }
 
 // --- connecting ---
@@ -154,6 +208,12 @@ function outputSize() {
   return { width, height };
 }
 
+function fovDeg() {
+  const fov = Number($("fov").value);
+  if (!(fov >= 10 && fov <= 150)) throw new Error("field of view: give 10 to 150 degrees");
+  return fov;
+}
+
 async function closeCurrentSession() {
   const { link, session, playId } = state;
   state.session = null;
@@ -168,14 +228,14 @@ async function closeCurrentSession() {
   }
 }
 
-async function createSession(seedImage, seedDepth = null, depthEncoding = DEPTH_ENCODING_FLOAT32) {
+async function createSession(seedImage, seedDepth = null, depthEncoding = DEPTH_ENCODING_FLOAT32, fov = fovDeg()) {
   await closeCurrentSession();
   setStatus("growing a world…");
   const request = {
     protocol_version: PROTOCOL_VERSION,
     seed_image: seedImage,
     ...outputSize(),
-    fov_deg: FOV_DEG,
+    fov_deg: fov,
     rgb_encoding: RGB_ENCODING_RAW,
     depth_encoding: DEPTH_ENCODING_FLOAT32,
   };
@@ -202,8 +262,13 @@ function startWalking(session) {
   state.session = session;
   state.frameTimes = [];
   state.latencies = [];
+  state.photons = [];
+  state.drawTimes = [];
+  state.unanswered = [];
+  state.walkingSince = state.meshCheckedAt = performance.now();
   setWorldControls(true);
-  setStatus(`walking ${session.width}×${session.height}: WASD, arrows, or click the view for the mouse`);
+  showSpeed();
+  setStatus(`walking ${session.width}×${session.height}, ${Math.round(session.fov_deg)}° field of view: WASD, arrows, or click the view for the mouse`);
 }
 
 async function useSample() {
@@ -212,13 +277,67 @@ async function useSample() {
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }));
-  await createSession(image, depth, DEPTH_ENCODING_FLOAT16);
+  // The sample's depth was rendered with a 60° camera, whatever the field-of-view setting says.
+  await createSession(image, depth, DEPTH_ENCODING_FLOAT16, 60);
+}
+
+async function imageSize(bytes, type) {
+  const bitmap = await createImageBitmap(new Blob([bytes], { type }));
+  const size = { width: bitmap.width, height: bitmap.height };
+  bitmap.close();
+  return size;
 }
 
 async function useFile(file) {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  if (file.type.startsWith("image/")) await createSession(bytes);
-  else await loadWorld(bytes); // a world file from "Save world"
+  if (!file.type.startsWith("image/")) {
+    await loadWorld(bytes); // a world file from "Save world"
+    return;
+  }
+  const depthFile = $("depth-file").files[0];
+  if (!depthFile) {
+    await createSession(bytes);
+    return;
+  }
+  let size;
+  try {
+    size = await imageSize(bytes, file.type);
+  } catch {
+    throw new Error(`${file.name} is not an image this browser can read`);
+  }
+  const depth = await readDepthFile(depthFile);
+  if (depth.width !== size.width || depth.height !== size.height) {
+    throw new Error(`the depth file is ${depth.width}×${depth.height} but the image is ${size.width}×${size.height}: they must match`);
+  }
+  await createSession(bytes, depth.bytes, depth.encoding);
+}
+
+/** A failed upload leaves no stale world behind: the old frame goes, the error stays short. */
+async function seedGuarded(seed) {
+  try {
+    await seed();
+  } catch (error) {
+    await closeCurrentSession();
+    clearView();
+    showError(error);
+  }
+}
+
+async function reset() {
+  const { link, session } = state;
+  if (!link || !session) return;
+  // Daemons since protocol 1.1 reset a session themselves (walk mode's reset, exact start frame);
+  // older ones are sent the start pose as an absolute action.
+  const [major, minor] = String(state.info.protocol_version).split(".").map(Number);
+  if (major > 1 || minor >= 1) {
+    const seq = ++state.seq;
+    const frame = await link.call("reset", { session_id: session.session_id, seq, client_time_us: nowUs() });
+    state.unanswered = [];
+    showFrame(frame);
+  } else {
+    sendAction({ pose: [...session.pose] });
+  }
+  setStatus("back at the start");
 }
 
 // --- walking: one play stream, actions out, frames in (the daemon coalesces what we send) ---
@@ -226,7 +345,8 @@ async function useFile(file) {
 function sendAction(action) {
   const link = state.link;
   if (!link || !state.session) return;
-  const fields = { ...action, seq: ++state.seq, client_time_us: nowUs() };
+  const seq = ++state.seq;
+  const fields = { ...action, seq, client_time_us: nowUs() };
   if (state.playId === null) {
     state.playId = link.newId();
     const id = state.playId;
@@ -234,6 +354,7 @@ function sendAction(action) {
     fields.session_id = state.session.session_id;
   }
   link.send("play", state.playId, fields);
+  state.unanswered.push({ seq, action });
 }
 
 function onPlayMessage(id, message) {
@@ -244,6 +365,7 @@ function onPlayMessage(id, message) {
   // "error" or "play_end": the stream is over; the next action opens a new one.
   state.link?.streams.delete(id);
   if (state.playId === id) state.playId = null;
+  state.unanswered = [];
   if (message.type !== "error") return;
   if (message.code_name === "NOT_FOUND") {
     // closed or idle-evicted: stop walking rather than reopen a stream at every key press
@@ -255,29 +377,127 @@ function onPlayMessage(id, message) {
   showError(new LinkError(message));
 }
 
+function held(name) {
+  return CONTROLS.keys[name].some((code) => state.held.has(code));
+}
+
 function axis(plus, minus) {
-  return (state.held.has(plus) ? 1 : 0) - (state.held.has(minus) ? 1 : 0);
+  return (held(plus) ? 1 : 0) - (held(minus) ? 1 : 0);
+}
+
+function dead(value) {
+  return Math.abs(value) < STICK_DEAD_ZONE ? 0 : value;
+}
+
+/** The first connected gamepad's state in the controls' terms (zeros without one). */
+function gamepadInput() {
+  const pad = [...(navigator.getGamepads?.() ?? [])].find((p) => p && p.connected);
+  const input = { right: 0, forward: 0, up: 0, lookRight: 0, lookUp: 0, run: false, reset: false };
+  if (!pad) return input;
+  const pressed = (name) => Boolean(pad.buttons[GAMEPAD[CONTROLS.gamepad[name]]]?.pressed);
+  const stick = (name) => GAMEPAD[CONTROLS.gamepad[name]].map((i) => dead(pad.axes[i] ?? 0));
+  const [mx, my] = stick("move");
+  const [lx, ly] = stick("look");
+  return {
+    right: mx,
+    forward: -my, // stick up reads negative
+    up: (pressed("up") ? 1 : 0) - (pressed("down") ? 1 : 0),
+    lookRight: lx,
+    lookUp: -ly,
+    run: pressed("run"),
+    reset: pressed("reset"),
+  };
+}
+
+/** The session's suggested speeds (its scale), times the speed setting. */
+function speeds() {
+  const scale = Number($("speed").value);
+  const s = state.session ?? {};
+  const walk = s.walk_speed_mps > 0 ? s.walk_speed_mps : CONTROLS.default_walk_speed_mps;
+  const turn = s.turn_rate_dps > 0 ? s.turn_rate_dps : CONTROLS.default_turn_rate_dps;
+  return { walk: walk * scale, turn: turn * Math.sqrt(scale) };
+}
+
+function showSpeed() {
+  const { walk, turn } = speeds();
+  $("speed-value").textContent = `${walk.toFixed(2)} m/s, ${turn.toFixed(0)}°/s`;
 }
 
 function tick(time) {
   const dt = state.lastTick === null ? 0 : Math.min(0.1, (time - state.lastTick) / 1000);
   state.lastTick = time;
-  const max = state.info ? state.info.max_turn_deg : 360;
-  const step = WALK_M_PER_S * dt;
+  const pad = gamepadInput();
+  if (pad.reset && !state.padResetHeld) guarded(reset)();
+  state.padResetHeld = pad.reset;
+  if (pad.lookRight || pad.lookUp) state.turnInputAt ??= performance.now();
+  const limitTurn = state.info ? state.info.max_turn_deg : 360;
+  const limitMove = state.info ? state.info.max_move_m : 100;
+  const { walk, turn } = speeds();
+  const step = walk * dt * (held("run") || pad.run ? CONTROLS.run_multiplier : 1);
+  const turnStep = turn * dt;
+  const mouse = CONTROLS.mouse_deg_per_pixel;
   const action = {
-    move_right_m: axis("KeyD", "KeyA") * step,
-    move_up_m: axis("KeyE", "KeyQ") * step,
-    move_forward_m: axis("KeyW", "KeyS") * step,
-    turn_yaw_deg: clamp(axis("ArrowLeft", "ArrowRight") * TURN_DEG_PER_S * dt - state.mouse.dx * MOUSE_DEG_PER_PX, max),
-    turn_pitch_deg: clamp(axis("ArrowUp", "ArrowDown") * TURN_DEG_PER_S * dt - state.mouse.dy * MOUSE_DEG_PER_PX, max),
+    move_right_m: clamp((axis("right", "left") + pad.right) * step, limitMove),
+    move_up_m: clamp((axis("up", "down") + pad.up) * step, limitMove),
+    move_forward_m: clamp((axis("forward", "back") + pad.forward) * step, limitMove),
+    turn_yaw_deg: clamp((axis("turn_left", "turn_right") - pad.lookRight) * turnStep - state.mouse.dx * mouse, limitTurn),
+    turn_pitch_deg: clamp((axis("look_up", "look_down") + pad.lookUp) * turnStep - state.mouse.dy * mouse, limitTurn),
   };
   state.mouse.dx = state.mouse.dy = 0;
   if (Object.values(action).some((v) => v !== 0)) sendAction(action);
+  draw();
   requestAnimationFrame(tick);
 }
 
 function clamp(value, limit) {
   return Math.max(-limit, Math.min(limit, value));
+}
+
+/** Where the camera is now: the newest frame's pose and every action sent since. */
+function predictedPose() {
+  let pose = state.framePose;
+  for (const { action } of state.unanswered) pose = applyAction(pose, action);
+  return pose;
+}
+
+function draw() {
+  if (!state.view || !state.framePose) return;
+  state.view.draw(predictedPose());
+  const now = performance.now();
+  state.drawTimes.push(now);
+  while (state.drawTimes.length && now - state.drawTimes[0] > RATE_WINDOW_MS) state.drawTimes.shift();
+  while (state.frameTimes.length && now - state.frameTimes[0] > RATE_WINDOW_MS) state.frameTimes.shift();
+  if (state.turnInputAt !== null) {
+    state.photons.push(now - state.turnInputAt);
+    if (state.photons.length > 30) state.photons.shift();
+    state.turnInputAt = null;
+  }
+  $("display-fps").textContent = rate(state.drawTimes, now).toFixed(1);
+  $("fps").textContent = rate(state.frameTimes, now).toFixed(1);
+  $("photon").textContent = state.photons.length ? median(state.photons).toFixed(1) : "–";
+  adaptMesh(now);
+  $("photon").textContent = state.photons.length ? median(state.photons).toFixed(1) : "–";
+}
+
+/** A display slower than SMOOTH_FPS gets a coarser mesh (reproject.js), judged on the second
+ * before each check, checks two seconds apart so each judges the mesh it set. */
+function adaptMesh(now) {
+  if (now - state.meshCheckedAt < 2000) return;
+  state.meshCheckedAt = now;
+  const fps = state.drawTimes.filter((t) => now - t <= 1000).length;
+  if (fps < SMOOTH_FPS && state.view.stride < MAX_GRID_STRIDE) state.view.setStride(state.view.stride + 1);
+  document.body.dataset.meshStride = String(state.view.stride);
+}
+
+/** Events a second over the last RATE_WINDOW_MS (or since walking began, if sooner). */
+function rate(times, now) {
+  const span = Math.min(RATE_WINDOW_MS, now - state.walkingSince);
+  return span > 0 ? (times.length * 1000) / span : 0;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 // --- showing frames ---
@@ -299,24 +519,33 @@ function turboLut() {
 
 function showFrame(frame) {
   const { width, height } = frame;
-  drawRgb(frame.rgb, width, height);
-  drawDepth(new Float32Array(frame.depth.buffer, frame.depth.byteOffset, width * height), width, height);
+  const depth = new Float32Array(frame.depth.buffer, frame.depth.byteOffset, width * height);
+  state.framePose = frame.pose;
+  state.unanswered = state.unanswered.filter((sent) => sent.seq > Number(frame.seq));
+  state.view.setFrame({ width, height, rgb: frame.rgb, depth, pose: frame.pose, fx: frame.fx_px, fy: frame.fy_px, cx: frame.cx_px, cy: frame.cy_px });
+  draw();
+  drawDepth(depth, width, height);
   state.frames += 1;
   document.body.dataset.frames = String(state.frames);
-  const now = performance.now();
-  state.frameTimes.push(now);
-  while (state.frameTimes.length && now - state.frameTimes[0] > 1000) state.frameTimes.shift();
+  state.frameTimes.push(performance.now());
   if (frame.seq > 0) {
     state.latencies.push((nowUs() - Number(frame.client_time_us)) / 1000);
     if (state.latencies.length > 60) state.latencies.shift();
   }
-  const sorted = [...state.latencies].sort((a, b) => a - b);
-  $("fps").textContent = String(state.frameTimes.length);
-  $("latency").textContent = sorted.length ? sorted[Math.floor(sorted.length / 2)].toFixed(1) : "–";
+  $("latency").textContent = state.latencies.length ? median(state.latencies).toFixed(1) : "–";
   $("server").textContent = frame.timings_ms.server_total?.toFixed(1) ?? "–";
   $("index").textContent = String(frame.index);
   const p = frame.pose; // row-major world-from-camera: the position is the last column
   $("position").textContent = `${p[3].toFixed(2)}, ${p[7].toFixed(2)}, ${p[11].toFixed(2)} m`;
+}
+
+function clearView() {
+  state.framePose = null;
+  state.unanswered = [];
+  state.view.clear();
+  const depth = $("depth");
+  depth.getContext("2d").clearRect(0, 0, depth.width, depth.height);
+  for (const id of ["fps", "latency", "server", "index", "position", "display-fps", "photon"]) $(id).textContent = "–";
 }
 
 function canvasImage(id, width, height) {
@@ -327,18 +556,6 @@ function canvasImage(id, width, height) {
   }
   const context = canvas.getContext("2d");
   return { context, image: context.createImageData(width, height) };
-}
-
-function drawRgb(rgb, width, height) {
-  const { context, image } = canvasImage("rgb", width, height);
-  const out = image.data;
-  for (let i = 0, j = 0; i < width * height * 3; i += 3, j += 4) {
-    out[j] = rgb[i];
-    out[j + 1] = rgb[i + 1];
-    out[j + 2] = rgb[i + 2];
-    out[j + 3] = 255;
-  }
-  context.putImageData(image, 0, 0);
 }
 
 function drawDepth(depth, width, height) {
@@ -397,11 +614,31 @@ function guarded(fn) {
   return (...args) => Promise.resolve(fn(...args)).catch(showError);
 }
 
-const KEYS = new Set(["KeyW", "KeyA", "KeyS", "KeyD", "KeyQ", "KeyE", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"]);
+const MOVE_KEYS = new Set(
+  Object.entries(CONTROLS.keys).filter(([name]) => name !== "reset").flatMap(([, codes]) => codes),
+);
+
+function releaseMouse() {
+  if (document.pointerLockElement) document.exitPointerLock();
+}
 
 function wireInput() {
   document.addEventListener("keydown", (event) => {
-    if (event.target instanceof HTMLInputElement || !KEYS.has(event.code)) return;
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+    if (event.code === "Escape") {
+      // Browsers let go of a captured mouse on Esc themselves; this also covers those that
+      // hand the key to the page, and stops the walk.
+      releaseMouse();
+      state.held.clear();
+      return;
+    }
+    if (CONTROLS.keys.reset.includes(event.code)) {
+      if (!event.repeat) guarded(reset)();
+      event.preventDefault();
+      return;
+    }
+    if (!MOVE_KEYS.has(event.code)) return;
+    if (!state.held.has(event.code) && event.code.startsWith("Arrow")) state.turnInputAt ??= event.timeStamp;
     state.held.add(event.code);
     event.preventDefault();
   });
@@ -409,11 +646,19 @@ function wireInput() {
   window.addEventListener("blur", () => state.held.clear());
 
   const rgb = $("rgb");
-  rgb.addEventListener("click", () => state.session && rgb.requestPointerLock());
+  rgb.addEventListener("click", () => {
+    if (state.session && document.pointerLockElement !== rgb) rgb.requestPointerLock();
+  });
+  document.addEventListener("pointerlockchange", () => {
+    const captured = document.pointerLockElement === rgb;
+    document.body.classList.toggle("captured", captured);
+    $("capture-hint").hidden = !captured;
+  });
   document.addEventListener("mousemove", (event) => {
     if (document.pointerLockElement === rgb) {
       state.mouse.dx += event.movementX;
       state.mouse.dy += event.movementY;
+      if (event.movementX || event.movementY) state.turnInputAt ??= event.timeStamp;
     }
   });
 
@@ -425,6 +670,7 @@ function wireInput() {
     };
     button.addEventListener("pointerdown", (event) => {
       button.setPointerCapture(event.pointerId);
+      if (key.startsWith("Arrow")) state.turnInputAt ??= event.timeStamp;
       state.held.add(key);
       button.classList.add("held");
     });
@@ -435,28 +681,38 @@ function wireInput() {
     event.preventDefault();
     await connect();
   }));
-  $("sample").addEventListener("click", guarded(useSample));
-  $("file").addEventListener("change", guarded(async (event) => {
-    if (event.target.files.length) await useFile(event.target.files[0]);
-  }));
+  $("sample").addEventListener("click", () => seedGuarded(useSample));
+  $("file").addEventListener("change", (event) => {
+    if (event.target.files.length) seedGuarded(() => useFile(event.target.files[0]));
+  });
   $("save").addEventListener("click", guarded(saveWorld));
   $("ply").addEventListener("click", guarded(exportPly));
+  $("reset").addEventListener("click", guarded(reset));
+  $("speed").addEventListener("input", showSpeed);
 
   document.addEventListener("dragover", (event) => {
     event.preventDefault();
     document.body.classList.add("dragging");
   });
   document.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
-  document.addEventListener("drop", guarded(async (event) => {
+  document.addEventListener("drop", (event) => {
     event.preventDefault();
     document.body.classList.remove("dragging");
     const file = event.dataTransfer.files[0];
     if (!file) return;
-    if (!state.link) throw new Error("not connected");
-    await useFile(file);
-  }));
+    if (!state.link) {
+      showError(new Error("not connected"));
+      return;
+    }
+    seedGuarded(() => useFile(file));
+  });
 }
 
+try {
+  state.view = new Reprojector($("rgb"));
+} catch (error) {
+  showError(error);
+}
 wireInput();
 requestAnimationFrame(tick);
 guarded(connect)();
