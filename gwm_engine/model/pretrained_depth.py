@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from gwm_engine.errors import InvalidInput
 from gwm_engine.model.base import ModelInfo, NetworkPlacement, WorldModel
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
-from gwm_engine.model.scale import guard_far_depth
+from gwm_engine.model.scale import guard_far_depth, sample_quantile
 from gwm_engine.runtime.base import NetworkSpec
 from gwm_engine.settings import DEPTH_KINDS
 
@@ -193,11 +193,14 @@ def fit_scale_shift(x: torch.Tensor, y: torch.Tensor, keep: float = 0.8, rounds:
     use = torch.ones_like(x, dtype=torch.bool)
     s, t = 0.0, float(y.median())
     for _ in range(rounds + 1):
-        a = torch.stack([x[use], torch.ones_like(x[use])], dim=1)
-        sol = torch.linalg.lstsq(a, y[use][:, None]).solution[:, 0]
-        s, t = float(sol[0]), float(sol[1])
+        xu, yu = x[use], y[use]
+        # The 2x2 normal equations, centred: var(x) s = cov(x, y), t = mean(y) - s mean(x).
+        mx, my = xu.mean(), yu.mean()
+        var = ((xu - mx) ** 2).mean()
+        s = float(((xu - mx) * (yu - my)).mean() / var) if var > 0 else 0.0
+        t = float(my - s * mx)
         residual = (s * x + t - y).abs()
-        use = residual <= torch.quantile(residual, keep)
+        use = residual <= sample_quantile(residual, keep, samples=residual.numel())
     return s, t
 
 
@@ -213,11 +216,10 @@ def align_disparity(disparity: torch.Tensor, reference: torch.Tensor) -> torch.T
     out = []
     for d, r in zip(disparity, reference):
         d, inv_ref = d.flatten(), 1.0 / r.flatten()
-        top = torch.quantile(d[:: max(1, d.numel() // 100_000)], 0.98)
-        valid = (d > INFINITY_SHARE * top) & (r.flatten() < 0.99 * MAX_DEPTH_M)
+        valid = (d > INFINITY_SHARE * sample_quantile(d, 0.98)) & (r.flatten() < 0.99 * MAX_DEPTH_M)
         if int(valid.sum()) < 16:  # nothing both call finite: fit on everything
             valid = torch.ones_like(valid)
-        step = max(1, int(valid.sum()) // 50_000)  # a 640x360 view fits on every 4th pixel
+        step = max(1, int(valid.sum()) // 20_000)  # two unknowns: an even spread of 20k pixels pins them
         s, t = fit_scale_shift(d[valid][::step], inv_ref[valid][::step])
         if s <= 0:
             s, t = float(inv_ref[valid].median() / d[valid].median().clamp_min(1e-12)), 0.0
@@ -242,7 +244,7 @@ class PretrainedDepthModel(WorldModel):
         if self.depth.signature.output == "metric":
             return guard_far_depth(raw.clamp(MIN_DEPTH_M, MAX_DEPTH_M), rgb)
         aligned = align_disparity(raw, self.base.estimate_depth(rgb, fov_deg))
-        top = torch.stack([torch.quantile(r.flatten()[:: max(1, r.numel() // 100_000)], 0.98) for r in raw])
+        top = torch.tensor([sample_quantile(r, 0.98) for r in raw])
         at_infinity = raw <= INFINITY_SHARE * top.view(-1, 1, 1, 1)
         return guard_far_depth(aligned, rgb, at_infinity)
 

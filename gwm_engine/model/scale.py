@@ -134,6 +134,14 @@ def _long_runs(row: torch.Tensor, shortest: float) -> torch.Tensor:
     return row & (torch.bincount(run)[run] >= shortest)
 
 
+def sample_quantile(x: torch.Tensor, q: float, samples: int = 20_000) -> float:
+    """The q-quantile (0..1) of the values of `x`, from an even spread of at most `samples` of
+    them: a percentile of a whole view does not need every pixel, and sorting them all is slow."""
+    flat = x.flatten()
+    flat = flat[:: max(1, flat.numel() // samples)].float()
+    return float(flat.kthvalue(max(1, min(flat.numel(), round(q * flat.numel())))).values)
+
+
 def guard_far_depth(depth: torch.Tensor, rgb: torch.Tensor, far: torch.Tensor | None = None,
                     guard: FarGuard = FarGuard()) -> torch.Tensor:
     """`depth` (B, 1, H, W) metres with every pixel that is not open sky clamped to at most
@@ -151,9 +159,9 @@ def guard_far_depth(depth: torch.Tensor, rgb: torch.Tensor, far: torch.Tensor | 
         if ground.numel() == 0:  # all sky: nothing to measure the view by
             out.append(d)
             continue
-        limit = guard.multiple * torch.quantile(ground.float()[:: max(1, ground.numel() // 100_000)], guard.percentile)
-        out.append(torch.where(s, d, d.clamp(max=float(limit))))
+        limit = guard.multiple * sample_quantile(ground, guard.percentile)
+        out.append(torch.where(s, d, d.clamp(max=limit)))
     return torch.stack(out).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
 
 
-__all__ = ["ScaleHint", "FarGuard", "apply_scale_hint", "centre_depth", "open_sky", "guard_far_depth"]
+__all__ = ["ScaleHint", "FarGuard", "apply_scale_hint", "centre_depth", "open_sky", "sample_quantile", "guard_far_depth"]
