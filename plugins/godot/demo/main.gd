@@ -2,9 +2,11 @@ extends Node3D
 ## The addon's demo: when the scene starts, GwmWorldView seeds a world from the camera's view
 ## (colour and depth) and shows the stream over the scene; GwmCameraInput walks it.
 ##
-## WASD move, R/F up and down, Q/E and the arrows turn and look, click to steer with the mouse
-## (Esc releases it). Tab: the scene or the stream. N: seed again from the camera. F5: save the
-## world, F9: load it back. G: export its point cloud as PLY.
+## The shared controls (plugins/controls.json): WASD move, E/Q up and down, the arrows turn and
+## look, Shift runs, R resets, click to steer with the mouse (Esc releases it). Tab: the scene,
+## the stream as a flat image, or the stream reprojected (GwmReprojection: the newest frame as
+## geometry, drawn from the camera every display frame). N: seed again from the camera. F5: save
+## the world, F9: load it back. G: export its point cloud as PLY.
 
 const WORLD_PATH := "user://demo_world.gwm"
 const PLY_PATH := "user://demo_world.ply"
@@ -17,6 +19,7 @@ var _fps_started_ms := 0
 @onready var _stream: TextureRect = $UI/Stream
 @onready var _status: Label = $UI/Status
 @onready var _camera: Camera3D = $Camera
+@onready var _reprojection: GwmReprojection = $Reprojection
 
 
 func _ready() -> void:
@@ -36,7 +39,10 @@ func _unhandled_input(event: InputEvent) -> void:
 		return
 	match key.physical_keycode:
 		KEY_TAB:
-			_stream.visible = not _stream.visible
+			# scene -> flat stream -> reprojected stream -> scene
+			var flat := _stream.visible
+			_stream.visible = not flat and not _reprojection.visible
+			_reprojection.visible = flat
 		KEY_N:
 			_view.seed_from_camera(_camera)
 		KEY_F5:
@@ -65,8 +71,8 @@ func _on_frame(frame: Dictionary) -> void:
 		latency_ms = (Time.get_ticks_usec() - frame.client_time_us) / 1000.0
 	_say("frame %d  %dx%d  %.0f fps  %.0f ms\n%s" % [
 		frame.index, frame.width, frame.height, _fps, latency_ms,
-		"WASD R/F Q/E arrows, click for mouse look; Tab scene/stream, N reseed, "
-		+ "F5 save, F9 load, G export PLY"])
+		"WASD, E/Q up/down, arrows, Shift run, R reset, click for mouse look; "
+		+ "Tab scene/stream/reprojected, N reseed, F5 save, F9 load, G export PLY"])
 
 
 func _on_failed(message: String) -> void:

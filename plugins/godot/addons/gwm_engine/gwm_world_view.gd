@@ -112,10 +112,30 @@ func seed_from_camera(camera: Camera3D) -> bool:
 
 
 ## Walk: [param offset] (right, up, forward) metres in the camera frame, [param turn] (yaw,
-## pitch, roll) degrees; sent on the play stream, which the daemon coalesces.
-func move(offset: Vector3, turn := Vector3.ZERO) -> void:
+## pitch, roll) degrees; sent on the play stream, which the daemon coalesces. Returns the
+## action's seq (frames echo the seq of the last action they include), 0 if it was not sent.
+func move(offset: Vector3, turn := Vector3.ZERO) -> int:
 	if _open_stream():
-		_stream.move(offset, turn)
+		return _stream.move(offset, turn)
+	return 0
+
+
+## Back to the start pose, where the seed was seen. Daemons since protocol 1.1.0 reset the
+## session themselves (the seed's exact frame; walk mode's reset); older ones are sent the
+## start pose as an absolute pose.
+func reset() -> bool:
+	if not has_session():
+		return false
+	var version := str(link.server.get("protocol_version", "1.0.0")).split(".")
+	if version.size() >= 2 and (int(version[0]) > 1 or int(version[1]) >= 1):
+		var reply := await link.reset(session.session_id)
+		if not _check(reply):
+			return false
+		_show(reply.body)
+		return true
+	if _open_stream():
+		return _stream.send_action({"pose": session.pose}) > 0
+	return false
 
 
 ## Put the camera at [param world_transform] (this scene's coordinates, e.g. an XRCamera3D's
