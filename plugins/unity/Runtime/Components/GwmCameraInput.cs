@@ -1,3 +1,5 @@
+using System;
+using System.Threading.Tasks;
 using UnityEngine;
 using UnityEngine.XR;
 #if ENABLE_INPUT_SYSTEM && GWM_INPUT_SYSTEM
@@ -7,11 +9,14 @@ using UnityEngine.InputSystem;
 namespace GwmEngine.Components
 {
     /// <summary>
-    /// Player input to camera actions for a <see cref="GwmWorldView"/>, once per frame:
-    /// WASD (or the left stick) moves, Q/E (or the shoulder buttons) go down/up, the mouse (or the
-    /// right stick, or the arrow keys) looks, Shift (or the left stick press) runs. Rates are
-    /// scaled by the frame time in the tested core (<see cref="CameraInputMapper"/>), so speed
-    /// does not depend on the frame rate.
+    /// Player input to camera actions for a <see cref="GwmWorldView"/>, once per frame, in the
+    /// mapping every gwm-engine client shares (plugins/controls.json): WASD (or the left stick)
+    /// moves, Q/E (or the left/right shoulder) go down/up, the arrow keys (or the right stick)
+    /// turn and look, the mouse looks while captured (click the game view; Esc lets go), Shift
+    /// (or the left stick press) runs, R (or Select) resets to the start. The speed is the
+    /// session's suggested walk speed and turn rate (its scale) times <see cref="speedScale"/>.
+    /// Rates are scaled by the frame time in the tested core (<see cref="CameraInputMapper"/>),
+    /// so speed does not depend on the frame rate.
     ///
     /// With <see cref="xrHeadPose"/>, the head-mounted display's pose is sent instead, as an
     /// absolute pose every frame (set the view's <c>stereo</c> for per-eye frames).
@@ -25,14 +30,18 @@ namespace GwmEngine.Components
         public GwmWorldView view;
 
         [Header("Speeds")]
+        [Tooltip("Multiplies the session's suggested walk speed (and its square root, the turn rate).")]
+        [Range(0.1f, 10f)] public float speedScale = 1f;
+        [Tooltip("Walk speed when the daemon suggests none (before protocol 1.1.0).")]
         public float moveSpeedMps = 1.5f;
         public float runMultiplier = 3f;
+        [Tooltip("Turn rate when the daemon suggests none (before protocol 1.1.0).")]
         public float turnSpeedDegPerS = 90f;
         [Tooltip("Degrees of turn per pixel of mouse movement.")]
         public float mouseDegPerPixel = 0.15f;
         public bool invertMouseY;
-        [Tooltip("Look with the mouse only while the right button is held (leaves the cursor free for UI).")]
-        public bool lookWhileRightMouseHeld = true;
+        [Tooltip("Look with the mouse only while the right button is held, instead of capturing it on a click (leaves the cursor free for UI).")]
+        public bool lookWhileRightMouseHeld;
 
         [Header("XR")]
         [Tooltip("Send the headset's pose as an absolute pose instead of reading keys and sticks.")]
@@ -56,8 +65,11 @@ namespace GwmEngine.Components
                 SendHeadPose();
                 return;
             }
-            _settings.MoveSpeedMps = moveSpeedMps;
-            _settings.TurnSpeedDegPerS = turnSpeedDegPerS;
+            var info = view.Session != null ? view.Session.Info : null;
+            double walk = info != null && info.WalkSpeedMps > 0 ? info.WalkSpeedMps : moveSpeedMps;
+            double turn = info != null && info.TurnRateDps > 0 ? info.TurnRateDps : turnSpeedDegPerS;
+            _settings.MoveSpeedMps = walk * speedScale;
+            _settings.TurnSpeedDegPerS = turn * Math.Sqrt(speedScale);
             _settings.MouseDegPerPixel = mouseDegPerPixel;
             _settings.InvertMouseY = invertMouseY;
             if (view.Info != null)
@@ -65,8 +77,33 @@ namespace GwmEngine.Components
                 _settings.MaxMoveM = view.Info.MaxMoveM;
                 _settings.MaxTurnDeg = view.Info.MaxTurnDeg;
             }
+            CaptureMouse();
+            if (ResetPressed())
+            {
+                Forget(view.ResetAsync());
+                return;
+            }
             var action = CameraInputMapper.Map(ReadInput(), Time.deltaTime, _settings);
             if (!action.IsIdle) view.Send(action);
+        }
+
+        /// <summary>A click in the game view captures the mouse for looking; Esc lets it go.</summary>
+        void CaptureMouse()
+        {
+            if (lookWhileRightMouseHeld) return;
+            if (EscapePressed()) Cursor.lockState = CursorLockMode.None;
+            else if (ClickPressed()) Cursor.lockState = CursorLockMode.Locked;
+        }
+
+        bool MouseLooks(bool rightButtonHeld)
+        {
+            return lookWhileRightMouseHeld ? rightButtonHeld : Cursor.lockState == CursorLockMode.Locked;
+        }
+
+        void Forget(Task task)
+        {
+            task.ContinueWith(t => Debug.LogError("GWM Engine: reset failed: " + t.Exception.InnerException.Message, this),
+                TaskContinuationOptions.OnlyOnFaulted);
         }
 
         void SendHeadPose()
@@ -99,7 +136,7 @@ namespace GwmEngine.Components
                 if (keyboard.shiftKey.isPressed) sample.SpeedMultiplier = runMultiplier;
             }
             var mouse = Mouse.current;
-            if (mouse != null && (!lookWhileRightMouseHeld || mouse.rightButton.isPressed))
+            if (mouse != null && MouseLooks(mouse.rightButton.isPressed))
             {
                 Vector2 delta = mouse.delta.ReadValue();
                 sample.MouseDeltaX = delta.x;
@@ -124,6 +161,23 @@ namespace GwmEngine.Components
         {
             return button.isPressed ? 1 : 0;
         }
+
+        static bool ResetPressed()
+        {
+            var keyboard = Keyboard.current;
+            var pad = Gamepad.current;
+            return (keyboard != null && keyboard.rKey.wasPressedThisFrame) || (pad != null && pad.selectButton.wasPressedThisFrame);
+        }
+
+        static bool EscapePressed()
+        {
+            return Keyboard.current != null && Keyboard.current.escapeKey.wasPressedThisFrame;
+        }
+
+        static bool ClickPressed()
+        {
+            return Mouse.current != null && Mouse.current.leftButton.wasPressedThisFrame;
+        }
 #elif ENABLE_LEGACY_INPUT_MANAGER
         CameraInputSample ReadInput()
         {
@@ -136,7 +190,7 @@ namespace GwmEngine.Components
                 LookUp = Key(KeyCode.UpArrow) - Key(KeyCode.DownArrow),
                 SpeedMultiplier = Input.GetKey(KeyCode.LeftShift) || Input.GetKey(KeyCode.RightShift) ? runMultiplier : 1,
             };
-            if (!lookWhileRightMouseHeld || Input.GetMouseButton(1))
+            if (MouseLooks(Input.GetMouseButton(1)))
             {
                 sample.MouseDeltaX = Input.GetAxisRaw("Mouse X") * legacyMouseAxisPixels;
                 sample.MouseDeltaY = Input.GetAxisRaw("Mouse Y") * legacyMouseAxisPixels;
@@ -148,12 +202,24 @@ namespace GwmEngine.Components
         {
             return Input.GetKey(key) ? 1 : 0;
         }
+
+        static bool ResetPressed() { return Input.GetKeyDown(KeyCode.R); }
+
+        static bool EscapePressed() { return Input.GetKeyDown(KeyCode.Escape); }
+
+        static bool ClickPressed() { return Input.GetMouseButtonDown(0); }
 #else
         CameraInputSample ReadInput()
         {
             // Neither input back end is enabled (Project Settings > Player > Active Input Handling).
             return new CameraInputSample();
         }
+
+        static bool ResetPressed() { return false; }
+
+        static bool EscapePressed() { return false; }
+
+        static bool ClickPressed() { return false; }
 #endif
     }
 }

@@ -19,7 +19,10 @@ namespace GwmEngine.Components
     /// <item>per eye for XR (<see cref="LeftEye"/>, <see cref="RightEye"/>) when stereo.</item>
     /// </list>
     /// Send actions with <see cref="Send"/> (GwmCameraInput does) or XR head poses with
-    /// <see cref="SendHeadPose"/>.
+    /// <see cref="SendHeadPose"/>. Between frames, <see cref="PredictedPose"/> is where the
+    /// camera is now (the newest frame and the actions sent since); <see cref="drivenCamera"/>
+    /// follows it every frame, so a <see cref="GwmReprojection"/> drawn by that camera answers
+    /// turns at display rate.
     /// </summary>
     [AddComponentMenu("GWM Engine/GWM World View")]
     public sealed class GwmWorldView : MonoBehaviour
@@ -64,9 +67,9 @@ namespace GwmEngine.Components
         public bool setGlobalShaderTextures = true;
         [Tooltip("Receives the metric depth (RFloat recommended) for your own compositing.")]
         public RenderTexture depthTarget;
-        [Tooltip("Moved to each frame's pose, with the session's field of view, so real geometry rendered by it lines up with the generated view.")]
+        [Tooltip("Moved to the predicted pose every frame (the newest frame's pose and the actions sent since), with the session's field of view, so real geometry rendered by it lines up with the generated view.")]
         public Camera drivenCamera;
-        [Tooltip("Where the generated world's origin sits in the scene; empty: the seed camera's pose at seeding, else this object's transform.")]
+        [Tooltip("Where the generated world's origin sits in the scene; empty: the seed camera's pose at seeding, else this object's transform. In XR: the XR Origin (tracking space).")]
         public Transform worldOrigin;
 
         /// <summary>Raised on the main thread for every frame shown.</summary>
@@ -83,6 +86,7 @@ namespace GwmEngine.Components
         public bool IsStreaming { get { return _stream != null && !_stream.IsEnded; } }
 
         PlayStream _stream;
+        readonly PosePrediction _prediction = new PosePrediction();
         MaterialPropertyBlock _block;
         Matrix4x4 _origin = Matrix4x4.identity;
         readonly XrPoseAnchor _xrAnchor = new XrPoseAnchor();
@@ -154,6 +158,7 @@ namespace GwmEngine.Components
                 }
                 Session = session;
                 _xrAnchor.Reset();
+                _prediction.Clear();
                 _stream = session.Play();
                 if (session.FirstFrame != null) Show(session.FirstFrame);
                 else _stream.Send(new CameraAction());  // forked and loaded sessions render on their first action
@@ -189,7 +194,7 @@ namespace GwmEngine.Components
             if (!IsStreaming) return;
             try
             {
-                _stream.Send(action);
+                _prediction.Sent(action, _stream.Send(action));
             }
             catch (GwmLinkException)
             {
@@ -206,6 +211,59 @@ namespace GwmEngine.Components
             double[] head = GwmUnityConversions.PoseFromUnity(trackingPosition, trackingRotation);
             if (!_xrAnchor.IsAnchored) _xrAnchor.Anchor(Session.Info.Pose, head);
             Send(CameraAction.Absolute(_xrAnchor.ToWorld(head)));
+        }
+
+        /// <summary>Back to the start pose, where the seed was seen. A daemon since protocol 1.1.0
+        /// resets the session itself (the seed's exact frame, walk mode's reset); an older one is
+        /// sent the start pose as an absolute action.</summary>
+        public async Task ResetAsync()
+        {
+            var session = RequireSession();
+            if (SpeaksAtLeast(Info, 1, 1))
+            {
+                var frame = await session.ResetAsync();
+                if (session != Session) return;
+                _prediction.Clear();
+                Show(frame);
+            }
+            else
+            {
+                Send(CameraAction.Absolute(session.Info.Pose));
+            }
+        }
+
+        static bool SpeaksAtLeast(ServerInfo info, int major, int minor)
+        {
+            var parts = (info != null && info.ProtocolVersion != null ? info.ProtocolVersion : "1.0.0").Split('.');
+            int theirMajor, theirMinor;
+            if (parts.Length < 2 || !int.TryParse(parts[0], out theirMajor) || !int.TryParse(parts[1], out theirMinor)) return false;
+            return theirMajor > major || (theirMajor == major && theirMinor >= minor);
+        }
+
+        /// <summary>Where the camera is now, world pose (16 doubles): the newest frame's pose and
+        /// every action sent since, applied as the daemon applies them; null before a frame.</summary>
+        public double[] PredictedPose { get { return _prediction.Pose; } }
+
+        /// <summary>The scene transform (Unity's axes) of the camera that saw the newest frame, or
+        /// its right eye's: where <see cref="GwmReprojection"/> places the frame's geometry.</summary>
+        public Matrix4x4 FrameCameraToScene(bool rightEye)
+        {
+            var frame = LastFrame;
+            if (frame == null) throw new InvalidOperationException("no frame yet");
+            return PoseToScene(rightEye && frame.IsStereo ? frame.RightPose : frame.Pose);
+        }
+
+        Matrix4x4 PoseToScene(double[] worldPose)
+        {
+            double[] pose = worldPose;
+            // XR: world poses go back into tracking space through the head's anchor.
+            if (_xrAnchor.IsAnchored)
+                pose = PoseMath.Multiply(PoseMath.InverseRigid(_xrAnchor.ToWorld(PoseMath.Identity())), pose);
+            Vector3 position;
+            Quaternion rotation;
+            GwmUnityConversions.PoseToUnity(pose, out position, out rotation);
+            var origin = worldOrigin != null ? worldOrigin.localToWorldMatrix : _origin;
+            return origin * Matrix4x4.TRS(position, rotation, Vector3.one);
         }
 
         public Task<byte[]> SaveWorldAsync() { return RequireSession().SaveWorldAsync(); }
@@ -231,9 +289,21 @@ namespace GwmEngine.Components
             if (_stream.TryTakeLatest(out frame)) Show(frame);
         }
 
+        void LateUpdate()
+        {
+            // After input sent this frame's actions: the camera goes where they lead.
+            var predicted = _prediction.Pose;
+            // Stereo frames follow the XR head, which already drives the camera.
+            if (drivenCamera == null || predicted == null || LastFrame == null || LastFrame.IsStereo) return;
+            var scene = PoseToScene(predicted);
+            drivenCamera.transform.SetPositionAndRotation(scene.GetColumn(3), scene.rotation);
+            drivenCamera.fieldOfView = (float)Session.Info.FovDeg;
+        }
+
         void Show(GwmFrame frame)
         {
             LastFrame = frame;
+            _prediction.FrameArrived(frame.Pose, frame.Seq);
             LeftEye.Upload(frame, false);
             if (frame.IsStereo) RightEye.Upload(frame, true);
             var right = frame.IsStereo ? RightEye : LeftEye;
@@ -254,16 +324,6 @@ namespace GwmEngine.Components
                 Shader.SetGlobalTexture(DepthRightId, right.Depth);
             }
             if (depthTarget != null) Graphics.Blit(LeftEye.Depth, depthTarget);
-            if (drivenCamera != null && !frame.IsStereo)
-            {
-                // Stereo frames follow the XR head, which already drives the camera.
-                Vector3 position;
-                Quaternion rotation;
-                GwmUnityConversions.PoseToUnity(frame.Pose, out position, out rotation);
-                var origin = worldOrigin != null ? worldOrigin.localToWorldMatrix : _origin;
-                drivenCamera.transform.SetPositionAndRotation(origin.MultiplyPoint3x4(position), origin.rotation * rotation);
-                drivenCamera.fieldOfView = (float)Session.Info.FovDeg;
-            }
             var handler = FrameShown;
             if (handler != null) handler(frame);
         }
