@@ -1,7 +1,7 @@
 """A small blocking engine-link client: the reference for plugin codecs, used by tests and benchmarks.
 
     with LinkClient("ws://127.0.0.1:50052/link") as link:
-        created = link.call("create_session", protocol_version="1.0.0", seed_image=png, width=256, height=256, fov_deg=60)
+        created = link.call("create_session", protocol_version="1.1.0", seed_image=png, width=256, height=256, fov_deg=60)
         frame = link.call("step", session_id=created.session.session_id, move_forward_m=0.1)
         for frame in link.play(created.session.session_id, [{"turn_yaw_deg": 2.0}] * 10):
             ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import grpc
 import numpy as np
@@ -35,6 +35,10 @@ DEPTH_ENCODINGS = {
     "float16": pb.DEPTH_ENCODING_FLOAT16,
     "uint16_mm": pb.DEPTH_ENCODING_UINT16_MM,
 }
+GEOMETRY_FORMATS = {"ply": pb.GEOMETRY_FORMAT_PLY, "glb": pb.GEOMETRY_FORMAT_GLB}
+
+if TYPE_CHECKING:  # the SDK does not import the model package at run time (torch and all)
+    from gwm_engine.model.scale import ScaleHint
 
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -90,9 +94,16 @@ class WorldClient:
         depth_encoding: str = "float32",
         include_mask: bool = True,
         seed: int = 0,
+        scale_hint: ScaleHint | None = None,
+        walk: bool = False,
     ) -> "Session":
         """Seed a world. `image`: a file path, PNG/JPEG bytes or an (H, W, 3) uint8 array;
-        `depth`: optional (H, W) metres for that image. The session's first frame is `session.frame`."""
+        `depth`: optional (H, W) metres for that image. The session's first frame is `session.frame`.
+
+        `scale_hint`: a `gwm_engine.model.scale.ScaleHint` (the distance in metres to what lies
+        at the image centre, or a factor for the estimated depth) where you know the scene's
+        scale. `walk`: walk mode (relative moves stop short of surfaces and keep above the
+        ground; not for VR). The world's measured scale is in `session.walk_speed_mps` etc."""
         request = pb.CreateSessionRequest(
             protocol_version=PROTOCOL_VERSION,
             width=width,
@@ -104,7 +115,11 @@ class WorldClient:
             depth_encoding=_choice(DEPTH_ENCODINGS, depth_encoding, "depth_encoding"),
             include_mask=include_mask,
             seed=seed,
+            walk=walk,
         )
+        if scale_hint is not None:
+            request.scale_centre_distance_m = float(scale_hint.centre_distance_m or 0.0)
+            request.scale_factor = float(scale_hint.factor or 0.0)
         if isinstance(image, np.ndarray):
             if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
                 raise ValueError(f"image array must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
@@ -140,9 +155,18 @@ class Session:
 
     def __init__(self, client: WorldClient, info: pb.SessionInfo, frame: Frame | None = None):
         self._client = client
+        self.info = info  # the SessionInfo as the server sent it
         self.id = info.session_id
         self.width, self.height, self.fov_deg = info.width, info.height, info.fov_deg
         self.stereo, self.ipd_m = info.stereo, info.ipd_m
+        # The world's own scale, measured from its seed: move at walk_speed_mps and turn at
+        # turn_rate_dps and a cup and a valley both feel walkable.
+        self.median_depth_m = info.median_depth_m
+        self.walk_speed_mps = info.walk_speed_mps
+        self.turn_rate_dps = info.turn_rate_dps
+        # Height of the start camera above the ground the seed shows; None where it shows none.
+        self.camera_height_m = info.camera_height_m if info.HasField("camera_height_m") else None
+        self.walk = info.walk
         self.frame = frame  # the latest frame received (None for a fork or load until stepped)
         self._initial_pose = arrays.pose_from_wire(info.pose)
         self._seq = itertools.count(1)
@@ -177,6 +201,12 @@ class Session:
         """Turn (yaw, pitch, roll degrees), then move (right, up, forward metres) in the turned frame."""
         return self._step(CameraAction(move=tuple(move), turn=tuple(turn)))
 
+    def reset(self) -> Frame:
+        """Back to the start pose: the frame there shows the seed's view again."""
+        request = pb.ResetRequest(session_id=self.id, seq=next(self._seq), client_time_us=time.time_ns() // 1000)
+        self.frame = frame_from_wire(self._client._call(self._client._stub.Reset, request))
+        return self.frame
+
     def set_pose(self, pose: np.ndarray) -> Frame:
         """Jump to an absolute 4x4 world-from-camera pose (VR head tracking)."""
         return self._step(CameraAction(pose=np.asarray(pose, dtype=np.float64)))
@@ -204,9 +234,15 @@ class Session:
         """The world file (msgpack); `WorldClient.load_world` restores it."""
         return self._client._call(self._client._stub.SaveWorld, pb.SaveWorldRequest(session_id=self.id)).world
 
-    def export_geometry(self) -> bytes:
-        """The world as a binary PLY point cloud (x y z float, red green blue uchar)."""
-        return self._client._call(self._client._stub.ExportGeometry, pb.ExportGeometryRequest(session_id=self.id)).ply
+    def export_geometry(self, format: str = "ply", collision_faces: int = 0) -> bytes:
+        """The world as a file: "ply", a binary PLY point cloud (x y z float, red green blue
+        uchar), or "glb", glTF binary with mesh "world" (the surfaces, vertex colours) and mesh
+        "collision" (at most `collision_faces` triangles; 0: the server's default, 20000)."""
+        request = pb.ExportGeometryRequest(
+            session_id=self.id, format=_choice(GEOMETRY_FORMATS, format, "format"), collision_faces=collision_faces
+        )
+        response = self._client._call(self._client._stub.ExportGeometry, request)
+        return response.glb if format == "glb" else response.ply
 
     def close(self) -> None:
         self._client._call(self._client._stub.CloseSession, pb.CloseSessionRequest(session_id=self.id))

@@ -8,7 +8,8 @@ written spec; this module is its executable form, shared by the daemon and the P
 
 Decoding is strict (unknown fields, wrong msgpack types and out-of-range integers are errors)
 so a typo in a plugin fails loudly instead of being silently ignored. Encoding always writes
-every field, so a client codec never needs to know the proto defaults.
+every field, so a client codec never needs to know the proto defaults, except a proto3
+`optional` field that is not set: it is left out, which is how the link says "absent".
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Field:
     kind: str  # string, bytes, bool, uint32, uint64, double, enum, message, or timings (map<string, double>)
     repeated: bool = False
     message: "Schema | None" = None  # for kind "message"
+    optional: bool = False  # a proto3 `optional` scalar: written only when set
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _from_proto(descriptor: Descriptor) -> Schema:
             else:
                 fields.append(Field(f.name, "message", message=_from_proto(f.message_type)))
         elif f.type in _KINDS:
-            fields.append(Field(f.name, _KINDS[f.type], repeated=f.is_repeated))
+            fields.append(Field(f.name, _KINDS[f.type], repeated=f.is_repeated, optional=f.has_presence))
         else:  # a new scalar type in world.proto needs a decision here and in ENGINE_LINK.md
             raise TypeError(f"{descriptor.name}.{f.name}: proto type {f.type} has no engine-link mapping")
     return Schema(descriptor.name, tuple(fields), getattr(pb, descriptor.name))
@@ -118,6 +120,7 @@ REQUESTS: dict[str, Schema] = {
     "load_world": schema_of(pb.LoadWorldRequest),
     "export_geometry": schema_of(pb.ExportGeometryRequest),
     "close_session": schema_of(pb.CloseSessionRequest),
+    "reset": schema_of(pb.ResetRequest),
 }
 
 # Daemon -> client: a reply has the type and id of the request it answers; `error` answers any.
@@ -133,6 +136,7 @@ REPLIES: dict[str, Schema] = {
     "load_world": schema_of(pb.LoadWorldResponse),
     "export_geometry": schema_of(pb.ExportGeometryResponse),
     "close_session": schema_of(pb.CloseSessionResponse),
+    "reset": _FRAME,
     "error": ERROR,
 }
 
@@ -245,6 +249,8 @@ def _decode_scalar(field: Field, value: Any, where: str) -> Any:
 def _encode_fields(schema: Schema, body: Message | Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in schema.fields:
+        if field.optional and not (field.name in body if isinstance(body, Mapping) else body.HasField(field.name)):
+            continue
         value = body[field.name] if isinstance(body, Mapping) else getattr(body, field.name)
         if field.kind == "message" and field.message is not None:
             out[field.name] = _encode_fields(field.message, value)

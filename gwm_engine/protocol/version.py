@@ -8,7 +8,7 @@ from gwm_engine.errors import InvalidInput
 
 # Semver of proto/gwm/v1/world.proto: bump the minor for additive changes, the major (and the
 # proto package) for breaking ones.
-PROTOCOL_VERSION = "1.0.0"
+PROTOCOL_VERSION = "1.1.0"
 SUPPORTED_MAJORS = (1,)
 SUPPORTED_VERSIONS = tuple(f"{major}.x" for major in SUPPORTED_MAJORS)
 

@@ -79,3 +79,7 @@ class WorldServicer(pb_grpc.WorldServiceServicer):
     @rpc
     async def CloseSession(self, request: pb.CloseSessionRequest, context) -> pb.CloseSessionResponse:
         return await self._ops.close_session(request)
+
+    @rpc
+    async def Reset(self, request: pb.ResetRequest, context) -> pb.Frame:
+        return await self._ops.reset(request, time.perf_counter())

@@ -57,6 +57,7 @@ _UNARY: dict[str, Callable[[WorldOperations, Any, float], Awaitable[Message]]] =
     "load_world": lambda ops, body, arrived: ops.load_world(body),
     "export_geometry": lambda ops, body, arrived: ops.export_geometry(body),
     "close_session": lambda ops, body, arrived: ops.close_session(body),
+    "reset": lambda ops, body, arrived: ops.reset(body, arrived),
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
 from gwm_engine.media import decode_image, encode_image
+from gwm_engine.model.scale import ScaleHint
 from gwm_engine.protocol import arrays
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.server.sessions import FrameEncoding, SessionEntry
@@ -21,6 +22,7 @@ from gwm_engine.world import StepFrame
 DEFAULT_JPEG_QUALITY = 90
 RGB_ENCODINGS = (pb.RGB_ENCODING_RAW, pb.RGB_ENCODING_JPEG, pb.RGB_ENCODING_PNG)
 DEPTH_ENCODINGS = (pb.DEPTH_ENCODING_FLOAT32, pb.DEPTH_ENCODING_FLOAT16, pb.DEPTH_ENCODING_UINT16_MM)
+GEOMETRY_FORMATS = (pb.GEOMETRY_FORMAT_PLY, pb.GEOMETRY_FORMAT_GLB)
 
 
 def frame_encoding(rgb: int, depth: int, jpeg_quality: int, include_mask: bool) -> FrameEncoding:
@@ -50,6 +52,24 @@ def decode_seed(request: pb.CreateSessionRequest) -> tuple[np.ndarray, np.ndarra
         h, w = image.shape[:2]
         depth = arrays.depth_from_bytes(request.seed_depth, request.seed_depth_encoding, w, h)
     return image, depth
+
+
+def scale_hint(request: pb.CreateSessionRequest) -> ScaleHint | None:
+    """The user's scale for the seed (0 in a field: not given); InvalidInput for a bad one."""
+    distance, factor = request.scale_centre_distance_m, request.scale_factor
+    if distance == 0 and factor == 0:
+        return None
+    hint = ScaleHint(centre_distance_m=distance if distance != 0 else None, factor=factor if factor != 0 else None)
+    hint.validate()
+    return hint
+
+
+def geometry_format(value: int) -> int:
+    """An ExportGeometryRequest.format with UNSPECIFIED made PLY; InvalidInput for an unknown one."""
+    value = value or pb.GEOMETRY_FORMAT_PLY
+    if value not in GEOMETRY_FORMATS:
+        raise InvalidInput(f"unknown geometry format {value}: {pb.GEOMETRY_FORMAT_PLY} (PLY) or {pb.GEOMETRY_FORMAT_GLB} (GLB)")
+    return value
 
 
 def action_from_wire(message: pb.Action) -> CameraAction:
@@ -120,4 +140,9 @@ def session_info(entry: SessionEntry) -> pb.SessionInfo:
         rgb_encoding=entry.encoding.rgb,
         depth_encoding=entry.encoding.depth,
         include_mask=entry.encoding.include_mask,
+        median_depth_m=session.scale.median_depth_m,
+        walk_speed_mps=session.scale.walk_speed_mps,
+        turn_rate_dps=session.scale.turn_rate_dps,
+        camera_height_m=session.scale.camera_height_m,  # None leaves the optional field unset
+        walk=config.walk,
     )

@@ -33,6 +33,7 @@ from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
 from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, SessionConfig, StepFrame, WorldSession
+from gwm_engine.world.mesh import check_collision_faces, to_glb
 
 T = TypeVar("T")
 
@@ -95,8 +96,14 @@ class WorldOperations:
         )
         # Cheap checks first: a 100000x100000 request is refused before any image is decoded.
         config = SessionConfig(
-            width=request.width, height=request.height, fov_deg=request.fov_deg, stereo=request.stereo, ipd_m=request.ipd_m
+            width=request.width,
+            height=request.height,
+            fov_deg=request.fov_deg,
+            stereo=request.stereo,
+            ipd_m=request.ipd_m,
+            walk=request.walk,
         ).validate()
+        message_conversion.scale_hint(request)  # checked before the image is decoded, like the size
         with self._manager.reserve():
             session = await self._off_loop(self._create_session, request, config)
             entry = self._manager.add(session, encoding)
@@ -110,7 +117,7 @@ class WorldOperations:
 
     def _create_session(self, request: pb.CreateSessionRequest, config: SessionConfig) -> WorldSession:
         image, depth = message_conversion.decode_seed(request)
-        return WorldSession.create(image, depth, config, self._model)
+        return WorldSession.create(image, depth, config, self._model, scale_hint=message_conversion.scale_hint(request))
 
     async def step(self, request: pb.Action, arrived: float) -> pb.Frame:
         """`arrived`: time.perf_counter() when the request arrived (the start of server_total)."""
@@ -162,11 +169,16 @@ class WorldOperations:
         else:
             mailbox.finish()
 
-    async def _produce(self, session_id: str, action: CameraAction, seq: int, client_time_us: int, arrived: float) -> pb.Frame:
-        """Step a session (batched with other sessions) and encode the frame, with server timings."""
+    async def _produce(
+        self, session_id: str, action: CameraAction, seq: int, client_time_us: int, arrived: float, reset: bool = False
+    ) -> pb.Frame:
+        """Step a session (batched with other sessions) and encode the frame, with server timings;
+        with `reset`, from the start pose (under the session's lock, so no step comes between)."""
 
         async def step(entry: SessionEntry) -> tuple[SessionEntry, StepFrame, float]:
             started = time.perf_counter()
+            if reset:
+                entry.session.reset()
             return entry, await self._batcher.step(entry.session, action), started
 
         entry, frame, started = await self._manager.run(session_id, step)
@@ -176,6 +188,10 @@ class WorldOperations:
         message.timings_ms["server_step"] = (stepped - started) * 1e3
         message.timings_ms["server_total"] = (time.perf_counter() - arrived) * 1e3
         return message
+
+    async def reset(self, request: pb.ResetRequest, arrived: float) -> pb.Frame:
+        """Back to the start pose; the frame there (the seed's view)."""
+        return await self._produce(request.session_id, CameraAction(), request.seq, request.client_time_us, arrived, reset=True)
 
     async def fork(self, request: pb.ForkRequest) -> pb.ForkResponse:
         async def fork(entry: SessionEntry) -> tuple[WorldSession, SessionEntry]:
@@ -203,9 +219,22 @@ class WorldOperations:
         return pb.LoadWorldResponse(session=message_conversion.session_info(entry))
 
     async def export_geometry(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
+        """The file a request asks for (PLY, or GLB with its collision budget) and its counts."""
+        glb = message_conversion.geometry_format(request.format) == pb.GEOMETRY_FORMAT_GLB
+        faces = check_collision_faces(request.collision_faces)
+
         async def export(entry: SessionEntry) -> pb.ExportGeometryResponse:
+            if glb:
+                out = await self._off_loop(to_glb, entry.session.cache.layers, faces)
+                return pb.ExportGeometryResponse(
+                    glb=out.data,
+                    format=pb.GEOMETRY_FORMAT_GLB,
+                    point_count=out.vertex_count,
+                    face_count=out.face_count,
+                    collision_face_count=out.collision_face_count,
+                )
             ply = await self._off_loop(entry.session.export_ply)
-            return pb.ExportGeometryResponse(ply=ply, point_count=len(entry.session.cache))
+            return pb.ExportGeometryResponse(ply=ply, point_count=len(entry.session.cache), format=pb.GEOMETRY_FORMAT_PLY)
 
         return await self._manager.run(request.session_id, export)
 

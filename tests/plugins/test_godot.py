@@ -86,3 +86,5 @@ def test_godot3_client_against_the_daemon_and_the_golden_vectors(daemon, tmp_pat
     assert "seq and client_time_us echoed" in output
     assert "ok play burst:" in output and "ok step, fork, save_world" in output
     assert "ok errors: NOT_FOUND (5)" in output and "INVALID_ARGUMENT (3)" in output
+    assert "ok scale: median depth " in output and "ok reset: the start pose" in output
+    assert "ok export_geometry glb: " in output

@@ -39,7 +39,7 @@ GODOT3 = ROOT / "plugins" / "godot" / "godot3"
 # The addon's asynchronous API around GwmReply and GwmPlayStream, and its Node callbacks.
 ADDON_LINK_ONLY = {
     "_exit_tree", "_process", "_receive", "_route", "_drop", "get_info", "create_session", "step", "fork",
-    "save_world", "load_world", "export_geometry", "close_session",
+    "save_world", "load_world", "export_geometry", "close_session", "reset",
 }  # fmt: skip
 # The port's blocking API and its Reference plumbing.
 PORT_LINK_ONLY = {"_init", "poll", "take", "wait", "_on_server_close_request", "error_text", "_local_error"}

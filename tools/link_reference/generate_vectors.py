@@ -17,6 +17,7 @@ from typing import Any
 
 from gwm_engine.protocol import link_messages
 from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol.version import PROTOCOL_VERSION  # requests and replies at the current version
 from tools.link_reference.msgpack_subset import F32, F64, Int, decode, encode, to_json
 
 VECTORS = Path(__file__).resolve().parents[2] / "proto" / "link_vectors"
@@ -140,7 +141,7 @@ def request_vectors() -> list[Vector]:
         "turn_roll_deg": 0,
     }
     return [
-        req("request_hello", "hello", 1, {"protocol_version": "1.0.0"}, "the handshake, first on every connection"),
+        req("request_hello", "hello", 1, {"protocol_version": PROTOCOL_VERSION}, "the handshake, first on every connection"),
         req("request_hello_token", "hello", 1, {"protocol_version": "1.2.0", "token": "s3cret-tökén"}, "the handshake with a token"),
         req("request_get_info", "get_info", 2, {}, "GetInfoRequest (no fields)"),
         req(
@@ -148,7 +149,7 @@ def request_vectors() -> list[Vector]:
             "create_session",
             3,
             {
-                "protocol_version": "1.0.0",
+                "protocol_version": PROTOCOL_VERSION,
                 "seed_image": bytes(range(12)),
                 "seed_image_encoding": 1,
                 "seed_image_width": 2,
@@ -172,7 +173,8 @@ def request_vectors() -> list[Vector]:
             "request_create_session_minimal",
             "create_session",
             4,
-            {"protocol_version": "1.0.0", "seed_image": b"\x89PNG\r\n\x1a\n", "width": 256, "height": 256, "fov_deg": 60},
+            {"protocol_version": PROTOCOL_VERSION, "seed_image": b"\x89PNG\r\n\x1a\n", "width": 256, "height": 256,
+             "fov_deg": 60},  # fmt: skip
             "only the required fields (the rest take proto defaults); fov_deg as an integer",
         ),
         req("request_step", "step", 5, relative, "Action: relative, negative numbers, integers in double fields"),
@@ -205,7 +207,7 @@ def request_vectors() -> list[Vector]:
             "load_world",
             10,
             {
-                "protocol_version": "1.0.0",
+                "protocol_version": PROTOCOL_VERSION,
                 "world": bytes(i % 256 for i in range(300)),
                 "rgb_encoding": 3,
                 "depth_encoding": 2,
@@ -214,6 +216,36 @@ def request_vectors() -> list[Vector]:
             "LoadWorldRequest (bin16 world)",
         ),
         req("request_export_geometry", "export_geometry", 11, {"session_id": session_id}, "ExportGeometryRequest"),
+        # 1.1.0: the world's scale, walk mode, reset and GLB export
+        req(
+            "request_create_session_scale_walk",
+            "create_session",
+            12,
+            {
+                "protocol_version": PROTOCOL_VERSION,
+                "seed_image": b"\x89PNG\r\n\x1a\n",
+                "width": 256,
+                "height": 256,
+                "fov_deg": F64(60.0),
+                "scale_centre_distance_m": F64(2.5),
+                "walk": True,
+            },
+            "CreateSessionRequest with a scale hint (a known distance at the image centre) and walk mode",
+        ),
+        req(
+            "request_reset",
+            "reset",
+            13,
+            {"session_id": session_id, "seq": 40, "client_time_us": 1_700_000_000_500_000},
+            "ResetRequest: back to the start pose",
+        ),
+        req(
+            "request_export_geometry_glb",
+            "export_geometry",
+            14,
+            {"session_id": session_id, "format": 2, "collision_faces": 5000},
+            "ExportGeometryRequest for glTF binary with a collision face budget",
+        ),
         req("request_close_session", "close_session", 4294967295, {"session_id": session_id}, "CloseSessionRequest; the largest id"),
     ]
 
@@ -240,7 +272,8 @@ def _frame(seq: int, **fields: Any) -> pb.Frame:
     return frame
 
 
-def _session_info(session_id: str) -> pb.SessionInfo:
+def _session_info(session_id: str, camera_height_m: float | None = 1.5) -> pb.SessionInfo:
+    """A SessionInfo; camera_height_m None leaves the optional field out (no ground in view)."""
     return pb.SessionInfo(
         session_id=session_id,
         width=2,
@@ -251,7 +284,27 @@ def _session_info(session_id: str) -> pb.SessionInfo:
         rgb_encoding=pb.RGB_ENCODING_RAW,
         depth_encoding=pb.DEPTH_ENCODING_FLOAT32,
         include_mask=True,
+        median_depth_m=3.25,
+        walk_speed_mps=0.65,
+        turn_rate_dps=90.0,
+        camera_height_m=camera_height_m,
+        walk=True,
     )
+
+
+def _minimal_glb() -> bytes:
+    """A glTF binary as the daemon writes it (gwm_engine.world.mesh): a 2x2-pixel wall, one quad
+    (two triangles) in meshes "world" (with vertex colours) and "collision"."""
+    import numpy as np
+    import torch
+
+    from gwm_engine.geometry.camera import Intrinsics
+    from gwm_engine.world.layers import ViewLayer
+    from gwm_engine.world.mesh import to_glb
+
+    rgb = torch.tensor([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 255, 255]]], dtype=torch.uint8)
+    layer = ViewLayer(rgb, torch.full((2, 2), 2.0), np.eye(4), Intrinsics.from_fov(2, 2, 60.0), rank=0)
+    return to_glb([layer], collision_faces=100).data
 
 
 def reply_vectors() -> list[Vector]:
@@ -265,7 +318,7 @@ def reply_vectors() -> list[Vector]:
         model_name="classical",
         model_version="1.0.0",
         server_version="0.1.0",
-        protocol_version="1.0.0",
+        protocol_version=PROTOCOL_VERSION,
         supported_protocol_versions=["1.x"],
         min_side_px=16,
         max_side_px=2048,
@@ -292,7 +345,7 @@ def reply_vectors() -> list[Vector]:
     # 1.5, 2.5 and 1.0 m, and 65535 (beyond 65.534 m), in uint16 millimetres
     mm = _frame(8, depth=bytes.fromhex("dc05c409e803ffff"), depth_encoding=pb.DEPTH_ENCODING_UINT16_MM)
     hello = {
-        "protocol_version": "1.0.0",
+        "protocol_version": PROTOCOL_VERSION,
         "supported_protocol_versions": ["1.x"],
         "server_version": "0.1.0",
         "max_message_bytes": 64 * 1024 * 1024 + 64 * 1024,
@@ -310,7 +363,13 @@ def reply_vectors() -> list[Vector]:
         rep("reply_step", "step", 5, mm, "Frame: uint16 millimetre depth, no mask (bin of 0 bytes), timings map"),
         rep("reply_play_stereo", "play", 7, stereo, "a play stream's Frame: stereo, with masks"),
         rep("reply_play_end", "play_end", 7, {}, "play stream 7 finished"),
-        rep("reply_fork", "fork", 8, pb.ForkResponse(session=_session_info("Zm9ya2VkLXNlc3Npb24tMDAy")), "ForkResponse"),
+        rep(
+            "reply_fork",
+            "fork",
+            8,
+            pb.ForkResponse(session=_session_info("Zm9ya2VkLXNlc3Npb24tMDAy", camera_height_m=None)),
+            "ForkResponse; its SessionInfo has no camera_height_m (an optional field, absent: the seed shows no ground)",
+        ),
         rep(
             "reply_save_world",
             "save_world",
@@ -323,10 +382,24 @@ def reply_vectors() -> list[Vector]:
             "reply_export_geometry",
             "export_geometry",
             11,
-            pb.ExportGeometryResponse(ply=b"ply\nformat binary_little_endian 1.0\nelement vertex 0\nend_header\n", point_count=0),
+            pb.ExportGeometryResponse(
+                ply=b"ply\nformat binary_little_endian 1.0\nelement vertex 0\nend_header\n",
+                point_count=0,
+                format=pb.GEOMETRY_FORMAT_PLY,
+            ),
             "ExportGeometryResponse",
         ),
         rep("reply_close_session", "close_session", 4294967295, pb.CloseSessionResponse(), "CloseSessionResponse (no fields)"),
+        rep("reply_reset", "reset", 13, _frame(40, pose=_pose(0.0, 0.0, 0.0)), "reset's Frame: the start pose"),
+        rep(
+            "reply_export_geometry_glb",
+            "export_geometry",
+            14,
+            pb.ExportGeometryResponse(
+                glb=_minimal_glb(), point_count=4, format=pb.GEOMETRY_FORMAT_GLB, face_count=2, collision_face_count=2
+            ),
+            "ExportGeometryResponse with a glTF binary: meshes world (a quad, COLOR_0) and collision",
+        ),
         rep(
             "reply_error_invalid_argument",
             "error",

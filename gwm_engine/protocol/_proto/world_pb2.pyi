@@ -20,6 +20,12 @@ class DepthEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEPTH_ENCODING_FLOAT32: _ClassVar[DepthEncoding]
     DEPTH_ENCODING_FLOAT16: _ClassVar[DepthEncoding]
     DEPTH_ENCODING_UINT16_MM: _ClassVar[DepthEncoding]
+
+class GeometryFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GEOMETRY_FORMAT_UNSPECIFIED: _ClassVar[GeometryFormat]
+    GEOMETRY_FORMAT_PLY: _ClassVar[GeometryFormat]
+    GEOMETRY_FORMAT_GLB: _ClassVar[GeometryFormat]
 RGB_ENCODING_UNSPECIFIED: RgbEncoding
 RGB_ENCODING_RAW: RgbEncoding
 RGB_ENCODING_JPEG: RgbEncoding
@@ -28,6 +34,9 @@ DEPTH_ENCODING_UNSPECIFIED: DepthEncoding
 DEPTH_ENCODING_FLOAT32: DepthEncoding
 DEPTH_ENCODING_FLOAT16: DepthEncoding
 DEPTH_ENCODING_UINT16_MM: DepthEncoding
+GEOMETRY_FORMAT_UNSPECIFIED: GeometryFormat
+GEOMETRY_FORMAT_PLY: GeometryFormat
+GEOMETRY_FORMAT_GLB: GeometryFormat
 
 class GetInfoRequest(_message.Message):
     __slots__ = ()
@@ -74,7 +83,7 @@ class GetInfoResponse(_message.Message):
     def __init__(self, model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., server_version: _Optional[str] = ..., protocol_version: _Optional[str] = ..., supported_protocol_versions: _Optional[_Iterable[str]] = ..., min_side_px: _Optional[int] = ..., max_side_px: _Optional[int] = ..., max_pixels: _Optional[int] = ..., rgb_encodings: _Optional[_Iterable[_Union[RgbEncoding, str]]] = ..., depth_encodings: _Optional[_Iterable[_Union[DepthEncoding, str]]] = ..., backends: _Optional[_Iterable[str]] = ..., max_sessions: _Optional[int] = ..., open_sessions: _Optional[int] = ..., idle_timeout_s: _Optional[float] = ..., max_message_bytes: _Optional[int] = ..., max_move_m: _Optional[float] = ..., max_turn_deg: _Optional[float] = ..., batch_wait_ms: _Optional[float] = ...) -> None: ...
 
 class CreateSessionRequest(_message.Message):
-    __slots__ = ("protocol_version", "seed_image", "seed_image_encoding", "seed_image_width", "seed_image_height", "seed_depth", "seed_depth_encoding", "width", "height", "fov_deg", "stereo", "ipd_m", "rgb_encoding", "depth_encoding", "jpeg_quality", "include_mask", "seed")
+    __slots__ = ("protocol_version", "seed_image", "seed_image_encoding", "seed_image_width", "seed_image_height", "seed_depth", "seed_depth_encoding", "width", "height", "fov_deg", "stereo", "ipd_m", "rgb_encoding", "depth_encoding", "jpeg_quality", "include_mask", "seed", "scale_centre_distance_m", "scale_factor", "walk")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SEED_IMAGE_FIELD_NUMBER: _ClassVar[int]
     SEED_IMAGE_ENCODING_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +101,9 @@ class CreateSessionRequest(_message.Message):
     JPEG_QUALITY_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_MASK_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    SCALE_CENTRE_DISTANCE_M_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    WALK_FIELD_NUMBER: _ClassVar[int]
     protocol_version: str
     seed_image: bytes
     seed_image_encoding: RgbEncoding
@@ -109,10 +121,13 @@ class CreateSessionRequest(_message.Message):
     jpeg_quality: int
     include_mask: bool
     seed: int
-    def __init__(self, protocol_version: _Optional[str] = ..., seed_image: _Optional[bytes] = ..., seed_image_encoding: _Optional[_Union[RgbEncoding, str]] = ..., seed_image_width: _Optional[int] = ..., seed_image_height: _Optional[int] = ..., seed_depth: _Optional[bytes] = ..., seed_depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fov_deg: _Optional[float] = ..., stereo: _Optional[bool] = ..., ipd_m: _Optional[float] = ..., rgb_encoding: _Optional[_Union[RgbEncoding, str]] = ..., depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., jpeg_quality: _Optional[int] = ..., include_mask: _Optional[bool] = ..., seed: _Optional[int] = ...) -> None: ...
+    scale_centre_distance_m: float
+    scale_factor: float
+    walk: bool
+    def __init__(self, protocol_version: _Optional[str] = ..., seed_image: _Optional[bytes] = ..., seed_image_encoding: _Optional[_Union[RgbEncoding, str]] = ..., seed_image_width: _Optional[int] = ..., seed_image_height: _Optional[int] = ..., seed_depth: _Optional[bytes] = ..., seed_depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fov_deg: _Optional[float] = ..., stereo: _Optional[bool] = ..., ipd_m: _Optional[float] = ..., rgb_encoding: _Optional[_Union[RgbEncoding, str]] = ..., depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., jpeg_quality: _Optional[int] = ..., include_mask: _Optional[bool] = ..., seed: _Optional[int] = ..., scale_centre_distance_m: _Optional[float] = ..., scale_factor: _Optional[float] = ..., walk: _Optional[bool] = ...) -> None: ...
 
 class SessionInfo(_message.Message):
-    __slots__ = ("session_id", "width", "height", "fov_deg", "stereo", "ipd_m", "pose", "steps", "rgb_encoding", "depth_encoding", "include_mask")
+    __slots__ = ("session_id", "width", "height", "fov_deg", "stereo", "ipd_m", "pose", "steps", "rgb_encoding", "depth_encoding", "include_mask", "median_depth_m", "walk_speed_mps", "turn_rate_dps", "camera_height_m", "walk")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +139,11 @@ class SessionInfo(_message.Message):
     RGB_ENCODING_FIELD_NUMBER: _ClassVar[int]
     DEPTH_ENCODING_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_MASK_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_DEPTH_M_FIELD_NUMBER: _ClassVar[int]
+    WALK_SPEED_MPS_FIELD_NUMBER: _ClassVar[int]
+    TURN_RATE_DPS_FIELD_NUMBER: _ClassVar[int]
+    CAMERA_HEIGHT_M_FIELD_NUMBER: _ClassVar[int]
+    WALK_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     width: int
     height: int
@@ -135,7 +155,12 @@ class SessionInfo(_message.Message):
     rgb_encoding: RgbEncoding
     depth_encoding: DepthEncoding
     include_mask: bool
-    def __init__(self, session_id: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fov_deg: _Optional[float] = ..., stereo: _Optional[bool] = ..., ipd_m: _Optional[float] = ..., pose: _Optional[_Iterable[float]] = ..., steps: _Optional[int] = ..., rgb_encoding: _Optional[_Union[RgbEncoding, str]] = ..., depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., include_mask: _Optional[bool] = ...) -> None: ...
+    median_depth_m: float
+    walk_speed_mps: float
+    turn_rate_dps: float
+    camera_height_m: float
+    walk: bool
+    def __init__(self, session_id: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fov_deg: _Optional[float] = ..., stereo: _Optional[bool] = ..., ipd_m: _Optional[float] = ..., pose: _Optional[_Iterable[float]] = ..., steps: _Optional[int] = ..., rgb_encoding: _Optional[_Union[RgbEncoding, str]] = ..., depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., include_mask: _Optional[bool] = ..., median_depth_m: _Optional[float] = ..., walk_speed_mps: _Optional[float] = ..., turn_rate_dps: _Optional[float] = ..., camera_height_m: _Optional[float] = ..., walk: _Optional[bool] = ...) -> None: ...
 
 class CreateSessionResponse(_message.Message):
     __slots__ = ("session", "first_frame")
@@ -267,18 +292,30 @@ class LoadWorldResponse(_message.Message):
     def __init__(self, session: _Optional[_Union[SessionInfo, _Mapping]] = ...) -> None: ...
 
 class ExportGeometryRequest(_message.Message):
-    __slots__ = ("session_id",)
+    __slots__ = ("session_id", "format", "collision_faces")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    COLLISION_FACES_FIELD_NUMBER: _ClassVar[int]
     session_id: str
-    def __init__(self, session_id: _Optional[str] = ...) -> None: ...
+    format: GeometryFormat
+    collision_faces: int
+    def __init__(self, session_id: _Optional[str] = ..., format: _Optional[_Union[GeometryFormat, str]] = ..., collision_faces: _Optional[int] = ...) -> None: ...
 
 class ExportGeometryResponse(_message.Message):
-    __slots__ = ("ply", "point_count")
+    __slots__ = ("ply", "point_count", "glb", "format", "face_count", "collision_face_count")
     PLY_FIELD_NUMBER: _ClassVar[int]
     POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    GLB_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COLLISION_FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
     ply: bytes
     point_count: int
-    def __init__(self, ply: _Optional[bytes] = ..., point_count: _Optional[int] = ...) -> None: ...
+    glb: bytes
+    format: GeometryFormat
+    face_count: int
+    collision_face_count: int
+    def __init__(self, ply: _Optional[bytes] = ..., point_count: _Optional[int] = ..., glb: _Optional[bytes] = ..., format: _Optional[_Union[GeometryFormat, str]] = ..., face_count: _Optional[int] = ..., collision_face_count: _Optional[int] = ...) -> None: ...
 
 class CloseSessionRequest(_message.Message):
     __slots__ = ("session_id",)
@@ -289,3 +326,13 @@ class CloseSessionRequest(_message.Message):
 class CloseSessionResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ResetRequest(_message.Message):
+    __slots__ = ("session_id", "seq", "client_time_us")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_TIME_US_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    seq: int
+    client_time_us: int
+    def __init__(self, session_id: _Optional[str] = ..., seq: _Optional[int] = ..., client_time_us: _Optional[int] = ...) -> None: ...

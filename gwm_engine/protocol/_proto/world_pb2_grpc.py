@@ -80,6 +80,11 @@ class WorldServiceStub:
                 request_serializer=gwm_dot_v1_dot_world__pb2.CloseSessionRequest.SerializeToString,
                 response_deserializer=gwm_dot_v1_dot_world__pb2.CloseSessionResponse.FromString,
                 _registered_method=True)
+        self.Reset = channel.unary_unary(
+                '/gwm.v1.WorldService/Reset',
+                request_serializer=gwm_dot_v1_dot_world__pb2.ResetRequest.SerializeToString,
+                response_deserializer=gwm_dot_v1_dot_world__pb2.Frame.FromString,
+                _registered_method=True)
 
 
 class WorldServiceServicer:
@@ -159,6 +164,14 @@ class WorldServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Reset(self, request, context):
+        """Back to the start pose (the identity, where the seed was seen) and the frame there: the
+        seed's view again. The world keeps everything it grew; the step count goes on. (1.1.0)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorldServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -206,6 +219,11 @@ def add_WorldServiceServicer_to_server(servicer, server):
                     servicer.CloseSession,
                     request_deserializer=gwm_dot_v1_dot_world__pb2.CloseSessionRequest.FromString,
                     response_serializer=gwm_dot_v1_dot_world__pb2.CloseSessionResponse.SerializeToString,
+            ),
+            'Reset': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reset,
+                    request_deserializer=gwm_dot_v1_dot_world__pb2.ResetRequest.FromString,
+                    response_serializer=gwm_dot_v1_dot_world__pb2.Frame.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +470,33 @@ class WorldService:
             '/gwm.v1.WorldService/CloseSession',
             gwm_dot_v1_dot_world__pb2.CloseSessionRequest.SerializeToString,
             gwm_dot_v1_dot_world__pb2.CloseSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gwm.v1.WorldService/Reset',
+            gwm_dot_v1_dot_world__pb2.ResetRequest.SerializeToString,
+            gwm_dot_v1_dot_world__pb2.Frame.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,7 +14,7 @@ extends Reference
 signal message_received(message)
 
 const Msgpack = preload("gwm_msgpack.gd")
-const PROTOCOL_VERSION = "1.0.0"
+const PROTOCOL_VERSION = "1.1.0"
 # Godot 3 buffers 64 KiB of incoming messages by default; a larger message (one 256x192 frame)
 # never completes and the reply seems lost. The link's largest message is 64 MiB + 64 KiB, but
 # frames stay far below 64 MiB (the largest, stereo with masks, is about 33 MB), and a 64 MiB

@@ -10,6 +10,7 @@ extends SceneTree
 
 const Msgpack = preload("res://gwm_msgpack.gd")
 const GwmLink = preload("res://gwm_link.gd")
+const GwmGlb = preload("res://gwm_glb.gd")
 
 var _options := {"frames": "100", "width": "128", "height": "96", "timeout-ms": "20000"}
 
@@ -361,6 +362,9 @@ func _check_calls(link, session_id: String, width: int, height: int) -> String:
 		return "export_geometry: not a PLY file"
 	print("ok step, fork, save_world (%d bytes, sent back to load_world), export_geometry (%d points)" % [
 		saved.world.size(), geometry.point_count])
+	var failure := _check_reset_and_glb(link, session_id, width, height)
+	if failure != "":
+		return failure
 	for id in [forked.session.session_id, loaded.session.session_id, session_id]:
 		var closed: Dictionary = link.request("close_session", {"session_id": id})
 		if closed.type == "error":
@@ -372,6 +376,64 @@ func _check_calls(link, session_id: String, width: int, height: int) -> String:
 	if misspelt.code_name != "INVALID_ARGUMENT" or misspelt.message.find("move_forwards_m") < 0:
 		return "a misspelt field: %s" % str(misspelt)
 	print("ok errors: %s / %s" % [GwmLink.error_text(gone), GwmLink.error_text(misspelt)])
+	return ""
+
+
+# Protocol 1.1.0: the world's scale, reset to the start pose, and the world fetched as a .glb,
+# parsed into an ArrayMesh and a ConcavePolygonShape within its face budget.
+func _check_reset_and_glb(link, session_id: String, width: int, height: int) -> String:
+	var walker: Dictionary = link.request("create_session", {
+		"protocol_version": GwmLink.PROTOCOL_VERSION, "seed_image": _read_bytes(_options.png),
+		"width": width, "height": height, "fov_deg": 60.0, "scale_factor": 2.0, "walk": true})
+	if walker.type == "error":
+		return "create_session with scale_factor and walk: " + GwmLink.error_text(walker)
+	var info: Dictionary = walker.session
+	if not info.walk or info.walk_speed_mps <= 0.0 or info.turn_rate_dps <= 0.0 or info.median_depth_m <= 0.0:
+		return "session scale: %s" % str(info)
+	link.request("close_session", {"session_id": info.session_id})
+	print("ok scale: median depth %.2f m, walk %.2f m/s, turn %.0f deg/s, camera height %s" % [
+		info.median_depth_m, info.walk_speed_mps, info.turn_rate_dps,
+		("%.2f m" % info.camera_height_m) if info.has("camera_height_m") else "absent"])
+	var back: Dictionary = link.request("reset", {"session_id": session_id, "seq": 900})
+	if back.type != "reset" or back.seq != 900 or back.rgb.size() != width * height * 3:
+		return "reset: %s" % (GwmLink.error_text(back) if back.type == "error" else str(back.keys()))
+	for i in range(16):
+		if back.pose[i] != (1.0 if i % 5 == 0 else 0.0):
+			return "reset: pose %s is not the start" % str(back.pose)
+	print("ok reset: the start pose, frame %d" % back.index)
+	var budget := 1000
+	var exported: Dictionary = link.request("export_geometry", {
+		"session_id": session_id, "format": 2, "collision_faces": budget})
+	if exported.type == "error" or exported.glb.size() == 0 or exported.ply.size() != 0:
+		return "export_geometry glb: %s" % GwmLink.error_text(exported)
+	var meshes := GwmGlb.read_meshes(exported.glb)
+	if meshes.has("error"):
+		return "glb: " + meshes.error
+	if not meshes.has(GwmGlb.WORLD_MESH) or not meshes.has(GwmGlb.COLLISION_MESH):
+		return "glb meshes: %s" % str(meshes.keys())
+	var world: Dictionary = meshes[GwmGlb.WORLD_MESH]
+	var collision: Dictionary = meshes[GwmGlb.COLLISION_MESH]
+	var triangles: int = world.indices.size() / 3
+	var solid: int = collision.indices.size() / 3
+	if triangles != exported.face_count or world.positions.size() != exported.point_count:
+		return "glb world mesh: %d triangles, %d vertices" % [triangles, world.positions.size()]
+	if world.colors.size() != world.positions.size() or not collision.colors.empty():
+		return "glb colours: %d for %d vertices" % [world.colors.size(), world.positions.size()]
+	if solid != exported.collision_face_count or solid == 0 or solid > budget:
+		return "glb collision mesh: %d triangles for a budget of %d" % [solid, budget]
+	var ahead := 0
+	for v in world.positions:
+		if v.z < 0.0:  # the seed camera looked down -z, as Godot's cameras do
+			ahead += 1
+	if ahead < world.positions.size() * 0.9:
+		return "glb: only %d of %d vertices ahead of the start" % [ahead, world.positions.size()]
+	var mesh := GwmGlb.to_array_mesh(world)
+	var shape := GwmGlb.to_shape(collision)
+	if mesh.get_surface_count() != 1 or shape.get_faces().size() != solid * 3:
+		return "glb: ArrayMesh %d surfaces, ConcavePolygonShape %d faces" % [
+			mesh.get_surface_count(), shape.get_faces().size()]
+	print("ok export_geometry glb: %d triangles with colours, collision %d of at most %d, %d bytes" % [
+		triangles, solid, budget, exported.glb.size()])
 	return ""
 
 

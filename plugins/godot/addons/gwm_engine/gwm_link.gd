@@ -30,7 +30,9 @@ signal message_received(reply: GwmReply)
 ## Emitted after every poll; pending calls wait on it.
 signal polled
 
-const PROTOCOL_VERSION := "1.0.0"
+const PROTOCOL_VERSION := "1.1.0"
+## ExportGeometryRequest.format by name (world.proto GeometryFormat).
+const GEOMETRY_FORMATS := {"ply": 1, "glb": 2}
 const DEFAULT_URL := "ws://127.0.0.1:50052/link"
 ## Godot keeps 64 KiB of incoming messages by default, less than one 256x192 frame. The link's
 ## largest message is 64 MiB + 64 KiB, but frames stay far below 64 MiB (the largest, stereo with
@@ -207,10 +209,24 @@ func load_world(world: PackedByteArray, options := {}) -> GwmReply:
 	return await request("load_world", fields)
 
 
-## The reply's body has [code]ply[/code] (binary PLY: float32 x y z, uchar r g b, world metres)
-## and [code]point_count[/code].
-func export_geometry(session_id: String) -> GwmReply:
-	return await request("export_geometry", {"session_id": session_id})
+## The world as a file. [param format] "ply": the body has [code]ply[/code] (binary PLY: float32
+## x y z, uchar r g b, world metres) and [code]point_count[/code]. "glb" (protocol 1.1.0): the
+## body has [code]glb[/code], glTF binary with meshes "world" and "collision" (at most
+## [param collision_faces] triangles; 0: the daemon's default, 20000): build them with
+## [method GwmGlb.build] (a MeshInstance3D and a ConcavePolygonShape3D collider).
+func export_geometry(session_id: String, format := "ply", collision_faces := 0) -> GwmReply:
+	var fields := {"session_id": session_id}
+	if format != "ply":  # anything but "glb" is refused by the daemon, in plain words
+		fields["format"] = GEOMETRY_FORMATS.get(format, -1)
+	if collision_faces != 0:
+		fields["collision_faces"] = collision_faces
+	return await request("export_geometry", fields)
+
+
+## Back to the start pose (where the seed was seen): the reply is the frame there, the seed's
+## view again (protocol 1.1.0). The world keeps what it grew.
+func reset(session_id: String) -> GwmReply:
+	return await request("reset", {"session_id": session_id, "client_time_us": Time.get_ticks_usec()})
 
 
 func close_session(session_id: String) -> GwmReply:

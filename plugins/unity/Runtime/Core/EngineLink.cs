@@ -25,7 +25,7 @@ namespace GwmEngine
     public sealed class EngineLink : IDisposable
     {
         /// <summary>The gwm.v1 protocol version this client was built against.</summary>
-        public const string ProtocolVersion = "1.0.0";
+        public const string ProtocolVersion = "1.1.0";
 
         /// <summary>How long a call waits for its reply before failing with DEADLINE_EXCEEDED.</summary>
         public TimeSpan CallTimeout = TimeSpan.FromSeconds(60);

@@ -55,7 +55,30 @@ namespace GwmEngine
         public async Task<GeometryExport> ExportGeometryAsync(CancellationToken cancellation = default(CancellationToken))
         {
             var reply = await Link.CallAsync("export_geometry", IdField(), cancellation).ConfigureAwait(false);
-            return new GeometryExport { Ply = Fields.Bytes(reply, "ply"), PointCount = Fields.UInt(reply, "point_count") };
+            return GeometryExport.FromFields(reply);
+        }
+
+        /// <summary>The world as a file of the given format. Glb: read it with
+        /// <see cref="GlbWorld.Read"/> for the world's surfaces (vertex colours) and a collision
+        /// mesh of at most <paramref name="collisionFaces"/> triangles (0: the daemon's default,
+        /// 20000; otherwise 100..1000000). Needs a 1.1.0 daemon.</summary>
+        public async Task<GeometryExport> ExportGeometryAsync(GeometryFormat format, int collisionFaces = 0,
+            CancellationToken cancellation = default(CancellationToken))
+        {
+            var fields = IdField();
+            if (format != GeometryFormat.Unspecified && format != GeometryFormat.Ply) fields.Add("format", (long)format);
+            if (collisionFaces != 0) fields.Add("collision_faces", collisionFaces);
+            var reply = await Link.CallAsync("export_geometry", fields, cancellation).ConfigureAwait(false);
+            return GeometryExport.FromFields(reply);
+        }
+
+        /// <summary>Back to the start pose (where the seed was seen); the frame there shows the
+        /// seed's view again. The world keeps what it grew. Needs a 1.1.0 daemon.</summary>
+        public async Task<GwmFrame> ResetAsync(CancellationToken cancellation = default(CancellationToken))
+        {
+            var fields = IdField().Add("client_time_us", EngineLink.NowUs);
+            var reply = await Link.CallAsync("reset", fields, cancellation).ConfigureAwait(false);
+            return GwmFrame.FromFields(reply);
         }
 
         public Task CloseAsync(CancellationToken cancellation = default(CancellationToken))

@@ -226,7 +226,17 @@ namespace GwmEngine.Tests
                     Assert.True(Fields.Bytes(m, "world").Length > 0, name);
                     break;
                 case "export_geometry":
-                    Assert.True(PointCloud.FromPly(Fields.Bytes(m, "ply")).Count == (int)Fields.UInt(m, "point_count"), name);
+                    var export = GeometryExport.FromFields(m);
+                    if (export.Format == GeometryFormat.Glb)
+                    {
+                        var glb = GlbWorld.Read(export.Glb);
+                        Assert.True(glb.World.VertexCount == (int)export.PointCount && glb.World.TriangleCount == (int)export.FaceCount
+                            && glb.Collision.TriangleCount == (int)export.CollisionFaceCount && glb.World.Colors != null, name);
+                    }
+                    else Assert.True(PointCloud.FromPly(export.Ply).Count == (int)export.PointCount, name);
+                    break;
+                case "reset":
+                    CheckFrame(name, GwmFrame.FromFields(m));
                     break;
                 case "error":
                     var error = EngineLink.ErrorFrom(m, (uint)Fields.UInt(m, "id"));

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -64,6 +65,7 @@ namespace GwmEngine.Tests
             int ahead = Enumerable.Range(0, cloud.Count).Count(i => cloud.Positions[3 * i + 2] > 0);
             Assert.True(ahead > cloud.Count * 0.9, ahead + " of " + cloud.Count + " points in front of the start in Unity's frame");
             Console.WriteLine("OK export_geometry: " + ply.PointCount + " points, " + ply.Ply.Length + " bytes, read into Unity's frame");
+            await ScaleResetGlb(link, session, pngPath, depthF16Path);
 
             await session.CloseAsync();
             var closed = await Fails(session.StepAsync(new CameraAction()), "step on a closed session");
@@ -75,6 +77,66 @@ namespace GwmEngine.Tests
             Assert.True(gone.Code == StatusCode.Unavailable, "closed link: " + gone.Message);
             Console.WriteLine("OK close: session NOT_FOUND after close_session, link UNAVAILABLE after close");
             Console.WriteLine("OK daemon tests in " + clock.ElapsedMilliseconds + " ms");
+        }
+
+        /// <summary>Protocol 1.1.0: the world's scale in SessionInfo (and a scale hint scaling it),
+        /// walk mode, reset back to the start, and the world fetched and parsed as a .glb.</summary>
+        static async Task ScaleResetGlb(EngineLink link, GwmSession session, string pngPath, string depthF16Path)
+        {
+            var info = session.Info;
+            Assert.True(info.MedianDepthM > 0 && info.WalkSpeedMps > 0 && info.TurnRateDps > 0 && !info.Walk,
+                "scale: median " + info.MedianDepthM + " m, " + info.WalkSpeedMps + " m/s, " + info.TurnRateDps + " deg/s");
+            var doubled = await link.CreateSessionAsync(new CreateSessionRequest
+            {
+                SeedImage = File.ReadAllBytes(pngPath),
+                SeedDepth = File.ReadAllBytes(depthF16Path),
+                SeedDepthEncoding = DepthEncoding.Float16,
+                Width = Width,
+                Height = Height,
+                FovDeg = 60,
+                ScaleFactor = 2,
+                Walk = true,
+            });
+            double ratio = doubled.Info.WalkSpeedMps / info.WalkSpeedMps;
+            Assert.True(Math.Abs(ratio - 2) < 1e-3 && doubled.Info.Walk, "scale_factor 2 gives " + ratio + "x the speed");
+            Assert.True(info.CameraHeightM.HasValue == doubled.Info.CameraHeightM.HasValue, "camera height present in both or neither");
+            await doubled.CloseAsync();
+            Console.WriteLine("OK scale: walk speed " + info.WalkSpeedMps.ToString("F3", CultureInfo.InvariantCulture) + " m/s, x2 with scale_factor 2, camera height "
+                + (info.CameraHeightM.HasValue ? info.CameraHeightM.Value.ToString("F2", CultureInfo.InvariantCulture) + " m" : "absent"));
+
+            await session.StepAsync(new CameraAction { MoveForwardM = 0.3, TurnYawDeg = 20 });
+            var back = await session.ResetAsync();
+            for (int i = 0; i < 16; i++) Assert.True(back.Pose[i] == (i % 5 == 0 ? 1.0 : 0.0), "reset pose[" + i + "] = " + back.Pose[i]);
+            CheckFrame(back, 0, "reset frame");
+            Console.WriteLine("OK reset: the start pose, frame " + back.Index);
+
+            var export = await session.ExportGeometryAsync(GeometryFormat.Glb, 2000);
+            Assert.True(export.Format == GeometryFormat.Glb && export.Glb.Length > 0 && export.Ply.Length == 0, "a glb export");
+            var world = GlbWorld.Read(export.Glb);
+            Assert.True(world.World != null && world.Collision != null, "meshes 'world' and 'collision'");
+            Assert.True(world.World.TriangleCount == (int)export.FaceCount && world.World.VertexCount == (int)export.PointCount
+                && world.World.Colors.Length == 4 * world.World.VertexCount, "world mesh counts");
+            Assert.True(world.Collision.TriangleCount == (int)export.CollisionFaceCount && world.Collision.TriangleCount > 0
+                && world.Collision.TriangleCount <= 2000 && world.Collision.Colors == null, "collision mesh: " + world.Collision.TriangleCount + " triangles");
+            int ahead = 0;
+            for (int i = 0; i < world.World.VertexCount; i++) if (world.World.Positions[3 * i + 2] > 0) ahead++;
+            Assert.True(ahead > world.World.VertexCount * 0.9, ahead + " of " + world.World.VertexCount + " vertices in front of the start in Unity's frame");
+            // Front faces wind clockwise in Unity: a triangle ahead of the start faces back at it.
+            int facing = 0, n = world.World.TriangleCount;
+            for (int t = 0; t < n; t++)
+            {
+                var p = world.World.Positions;
+                int a = 3 * world.World.Triangles[3 * t], b = 3 * world.World.Triangles[3 * t + 1], c = 3 * world.World.Triangles[3 * t + 2];
+                double ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2];
+                double vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
+                // The mirror and the swapped corners cancel in the plain cross product of the two
+                // edges: it points out of the front, towards the camera that saw the triangle.
+                double nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+                if (nx * -p[a] + ny * -p[a + 1] + nz * -p[a + 2] > 0) facing++;
+            }
+            Assert.True(facing > n * 0.99, facing + " of " + n + " triangles face the start camera");
+            Console.WriteLine("OK export_geometry glb: " + world.World.TriangleCount + " triangles with colours, collision "
+                + world.Collision.TriangleCount + " of at most 2000, " + export.Glb.Length + " bytes");
         }
 
         static async Task RefusedConnection()

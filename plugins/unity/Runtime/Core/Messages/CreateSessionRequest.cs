@@ -24,6 +24,13 @@ namespace GwmEngine
         public int JpegQuality;
         public bool IncludeMask;
         public ulong Seed;
+        /// <summary>The world's scale where you know it (protocol 1.1.0): the distance in metres
+        /// to what lies at the image centre, or a factor for the estimated depth. 0: not given;
+        /// give at most one.</summary>
+        public double ScaleCentreDistanceM, ScaleFactor;
+        /// <summary>Walk mode: relative moves stop a clearance short of the world's surfaces and
+        /// keep above the ground. Leave it off for VR (absolute poses go where the head goes).</summary>
+        public bool Walk;
 
         internal MsgMap ToFields()
         {
@@ -42,6 +49,9 @@ namespace GwmEngine
             if (JpegQuality != 0) m.Add("jpeg_quality", JpegQuality);
             if (IncludeMask) m.Add("include_mask", true);
             if (Seed != 0) m.Add("seed", Seed);
+            if (ScaleCentreDistanceM != 0) m.Add("scale_centre_distance_m", ScaleCentreDistanceM);
+            if (ScaleFactor != 0) m.Add("scale_factor", ScaleFactor);
+            if (Walk) m.Add("walk", true);
             return m;
         }
     }
