@@ -268,7 +268,7 @@ function startWalking(session) {
   state.walkingSince = state.meshCheckedAt = performance.now();
   setWorldControls(true);
   showSpeed();
-  setStatus(`walking ${session.width}×${session.height}, ${Math.round(session.fov_deg)}° field of view: WASD, arrows, or click the view for the mouse`);
+  setStatus(`walking ${session.width}×${session.height}, ${Math.round(session.fov_deg)}° field of view: WASD, arrows, mouse on the view`);
 }
 
 async function useSample() {
