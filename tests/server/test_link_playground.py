@@ -395,3 +395,33 @@ def test_the_browser_codec_reads_the_golden_vectors(page):
         vectors,
     )
     assert failures == []
+
+
+def test_the_page_predicts_poses_as_the_daemon_applies_actions(page):
+    """reproject.js's applyAction (the predicted pose between frames) equals the daemon's
+    gwm_engine.geometry.apply_action on chains of random turns and moves."""
+    from gwm_engine.geometry import CameraAction, apply_action
+
+    rng = np.random.default_rng(11)
+    chains = [[(rng.uniform(-1, 1, 3) * 0.5, rng.uniform(-1, 1, 3) * 40) for _ in range(6)] for _ in range(20)]
+    start = np.eye(4)
+    start[:3, 3] = (0.3, -0.2, 1.0)
+    expected = []
+    for chain in chains:
+        pose = start
+        for move, turn in chain:
+            pose = apply_action(pose, CameraAction(move=tuple(move), turn=tuple(turn)))
+        expected.append(pose.ravel().tolist())
+    wire = [
+        [{"move_right_m": m[0], "move_up_m": m[1], "move_forward_m": m[2], "turn_yaw_deg": t[0], "turn_pitch_deg": t[1],
+          "turn_roll_deg": t[2]} for m, t in chain]  # fmt: skip
+        for chain in chains
+    ]
+    got = page.evaluate(
+        """async ([start, chains]) => {
+            const { applyAction } = await import('/reproject.js');
+            return chains.map((chain) => chain.reduce((pose, action) => applyAction(pose, action), start));
+        }""",
+        [start.ravel().tolist(), wire],
+    )
+    assert np.allclose(np.array(got), np.array(expected), atol=1e-9)
