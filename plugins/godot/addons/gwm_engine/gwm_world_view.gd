@@ -126,7 +126,7 @@ func move(offset: Vector3, turn := Vector3.ZERO) -> int:
 func reset() -> bool:
 	if not has_session():
 		return false
-	var version := str(link.server.get("protocol_version", "1.0.0")).split(".")
+	var version := str(link.server.get("protocol_version", "1.0")).split(".")
 	if version.size() >= 2 and (int(version[0]) > 1 or int(version[1]) >= 1):
 		var reply := await link.reset(session.session_id)
 		if not _check(reply):

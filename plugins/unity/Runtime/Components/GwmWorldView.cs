@@ -234,7 +234,7 @@ namespace GwmEngine.Components
 
         static bool SpeaksAtLeast(ServerInfo info, int major, int minor)
         {
-            var parts = (info != null && info.ProtocolVersion != null ? info.ProtocolVersion : "1.0.0").Split('.');
+            var parts = (info != null && info.ProtocolVersion != null ? info.ProtocolVersion : "1.0").Split('.');
             int theirMajor, theirMinor;
             if (parts.Length < 2 || !int.TryParse(parts[0], out theirMajor) || !int.TryParse(parts[1], out theirMinor)) return false;
             return theirMajor > major || (theirMajor == major && theirMinor >= minor);
