@@ -24,7 +24,7 @@ import torch
 
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.world.layers import ViewLayer
-from gwm_engine.world.splat import NEAR_M, Samples, SplatImage, composite, point_samples, priority
+from gwm_engine.world.splat import NEAR_M, SplatImage, composite, point_samples, priority
 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
 # the whole cache).
@@ -125,7 +125,9 @@ class WorldCache:
         parts = []
         if self.layers:
             boxes = boxes_in_view(torch.stack([x.lo for x in self.layers]), torch.stack([x.hi for x in self.layers]), cam_from_world, K)
-            parts += [layer.samples(cam_from_world, K) for layer, ok in zip(self.layers, boxes.tolist()) if ok]
+            for layer, ok in zip(self.layers, boxes.tolist()):
+                if ok:
+                    parts += layer.samples(cam_from_world, K)
         if self.n:
             n = self.n
             vis = self._visible_blocks(cam_from_world, K)
@@ -137,8 +139,8 @@ class WorldCache:
                 ids = (vis.nonzero().squeeze(1)[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
                 ids = ids[ids < n]
                 xyz, rgb, radius, born = self.xyz.index_select(1, ids), self.rgb[ids], self.radius[ids], self.born[ids]
-            parts.append(point_samples(xyz, rgb, radius, priority(born), ids, cam_from_world, K))
-        img = composite(Samples.cat(parts), K)
+            parts += point_samples(xyz, rgb, radius, priority(born), ids, cam_from_world, K)
+        img = composite(parts, K)
         seen = self.last_seen.index_select(0, img.points)
         self.last_seen.index_copy_(0, img.points, seen.clamp_min(step))  # pinned points stay pinned
         return img

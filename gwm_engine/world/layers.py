@@ -18,16 +18,20 @@ import numpy as np
 import torch
 
 from gwm_engine.geometry.camera import Intrinsics, pixel_rays
-from gwm_engine.world.splat import NEAR_M, Samples
+from gwm_engine.world.splat import NEAR_M, Samples, table
 
 # Neighbouring pixels whose inverse depths differ by more than this fraction lie on different
 # surfaces (a depth edge). Tilted surfaces change less than this between neighbours unless
 # they are seen nearly edge-on, where tearing costs nothing visible.
 EDGE_JUMP = 0.08
 # A quad magnified to m target pixels gets ceil(m / SPACING) samples a side: sample spacing up to
-# SPACING pixels leaves only isolated gaps, which the splat's pin-hole pass closes.
-SPACING = 1.2
+# SPACING pixels leaves only thin gaps, which the splat's pin-hole passes close.
+SPACING = 1.35
 MAX_SUBDIVISION = 12
+# Quads are sampled in blocks this many a side, magnified as much as the block's corners say, a
+# little more for perspective (a block's near side is magnified more than its average).
+BLOCK = 4
+BLOCK_MARGIN = 1.05
 # Sub-sample offsets of one quad for each subdivision k, without (0, 0) (the pixel itself).
 _OFFSETS: dict[int, torch.Tensor] = {}
 
@@ -52,7 +56,11 @@ class ViewLayer:
     rank: int  # lower wins where two layers or points show the same surface: the seed is 0
     xyz: torch.Tensor = field(init=False)  # (3, H*W) float32 world point of each pixel
     edge: torch.Tensor = field(init=False)  # (H, W) bool: the quad right-below of the pixel is torn
-    colour: torch.Tensor = field(init=False)  # (H*W, 3) float32 0..255, what samples interpolate
+    colour: torch.Tensor = field(init=False)  # (H*W, 3) float32 0..255, what sub-samples interpolate
+    torn_quads: torch.Tensor = field(init=False)  # (T,) int64 quads across a depth edge, with some valid corner
+    block_corners: torch.Tensor = field(init=False)  # (4, blocks) int64 corner pixels of each block of quads
+    block_span: tuple[torch.Tensor, torch.Tensor] = field(init=False)  # (blocks,) its width and height in pixels
+    block_quads: torch.Tensor = field(init=False)  # (blocks, BLOCK * BLOCK) int64 its quads, -1 for none
     lo: torch.Tensor = field(init=False)  # (3,) bounding box of the valid points
     hi: torch.Tensor = field(init=False)
 
@@ -70,9 +78,26 @@ class ViewLayer:
         torn = (lo <= 0) | (hi - lo > EDGE_JUMP * hi)
         self.edge = torch.ones(H, W, dtype=torch.bool)
         self.edge[:-1, :-1] = torn
+        self.torn_quads = (torn & (hi > 0)).reshape(-1).nonzero().squeeze(1)
+        self._blocks(H, W)
         pts = self.xyz[:, valid.reshape(-1)]
         self.lo = pts.amin(1) if pts.numel() else torch.zeros(3)
         self.hi = pts.amax(1) if pts.numel() else torch.zeros(3)
+
+    def _blocks(self, H: int, W: int) -> None:
+        """The quads in blocks of BLOCK x BLOCK (the last ones smaller): each block's corner pixels,
+        span and quads (-1 pads the smaller ones), so magnification is estimated per block."""
+        r0 = torch.arange(0, H - 1, BLOCK)
+        c0 = torch.arange(0, W - 1, BLOCK)
+        r1, c1 = (r0 + BLOCK).clamp_max(H - 1), (c0 + BLOCK).clamp_max(W - 1)
+        R0, C0 = torch.meshgrid(r0, c0, indexing="ij")
+        R1, C1 = torch.meshgrid(r1, c1, indexing="ij")
+        self.block_corners = torch.stack([R0 * W + C0, R0 * W + C1, R1 * W + C0, R1 * W + C1]).reshape(4, -1)
+        self.block_span = ((C1 - C0).reshape(-1).float(), (R1 - R0).reshape(-1).float())
+        dy, dx = torch.meshgrid(torch.arange(BLOCK), torch.arange(BLOCK), indexing="ij")
+        qy = R0.reshape(-1, 1) + dy.reshape(1, -1)
+        qx = C0.reshape(-1, 1) + dx.reshape(1, -1)
+        self.block_quads = torch.where((qy < H - 1) & (qx < W - 1), qy * (W - 1) + qx, -1)  # (blocks, BLOCK * BLOCK)
 
     @property
     def valid(self) -> torch.Tensor:
@@ -83,34 +108,79 @@ class ViewLayer:
         keep = self.valid.reshape(-1)
         return self.xyz[:, keep].T, self.rgb.reshape(-1, 3)[keep]
 
-    def samples(self, cam_from_world: torch.Tensor, K: Intrinsics) -> Samples:
+    def samples(self, cam_from_world: torch.Tensor, K: Intrinsics) -> list[Samples]:
         """This layer's surface as seen by the camera: every pixel, plus sub-samples of magnified quads."""
-        H, W = self.depth.shape
         cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], self.xyz)  # (3, H*W)
         d = -cam[2]
         front = (d > NEAR_M) & self.valid.reshape(-1)
         inv_d = torch.where(front, d.clamp_min(NEAR_M).reciprocal(), 0.0)
         u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
         v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
-        parts = [Samples.make(u, v, d, self.colour, self.rank, K, front)]
+        W = self.depth.shape[1]
 
-        # Magnification of each intact quad: how many target pixels one pixel step spans (the
-        # larger of the two image axes, summed over both layer axes, so a k-lattice with
-        # spacing <= 1 covers every target pixel it spans).
-        u2, v2, f2 = u.view(H, W), v.view(H, W), front.view(H, W)
-        intact = ~self.edge[:-1, :-1] & f2[:-1, :-1] & f2[:-1, 1:] & f2[1:, :-1] & f2[1:, 1:]
-        du_x, du_y = u2[:-1, 1:] - u2[:-1, :-1], u2[1:, :-1] - u2[:-1, :-1]
-        dv_x, dv_y = v2[:-1, 1:] - v2[:-1, :-1], v2[1:, :-1] - v2[:-1, :-1]
-        mag = torch.maximum(du_x.abs() + du_y.abs(), dv_x.abs() + dv_y.abs())
-        k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
-        k = torch.where(intact & _quad_in_view(u2, v2, K), k, 1)
+        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
+            return self._resample((idx // W).float(), (idx % W).float(), u, v, du, dv)
+
+        parts = [Samples.make(u, v, d, colour, self.rank, K, front)]
+        k = self._subdivision(u, v, front, K)
         for kk in _levels(k):
-            quads = (k == kk).reshape(-1).nonzero().squeeze(1)
-            parts.append(self._subsamples(quads, kk, u, v, inv_d, K))
-        torn = self._torn_subsamples(cam_from_world, K, d, front)
-        if torn is not None:
-            parts.append(torn)
-        return Samples.cat(parts)
+            quads = self.block_quads[k == kk].reshape(-1)
+            quads = quads[quads >= 0]
+            quads = quads[self._intact(quads, front)]
+            if quads.numel():
+                parts.append(self._subsamples(quads, kk, u, v, inv_d, K))
+        return parts + self._torn_subsamples(cam_from_world, K, d, front)
+
+    def _subdivision(self, u: torch.Tensor, v: torch.Tensor, front: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+        """(blocks,) int64: how finely to sample each block of BLOCK x BLOCK quads: its
+        magnification (target pixels one layer pixel step spans, the larger image axis, summed
+        over both layer axes, so a lattice that fine covers every target pixel), from its
+        corners. Across a depth edge the estimate is too high: that only costs samples."""
+        c = self.block_corners  # (4, blocks) pixels: top-left, top-right, bottom-left, bottom-right
+        cu, cv, ok = u[c], v[c], front[c].all(0)
+        w, h = self.block_span
+        mag = torch.stack([
+            (cu[1] - cu[0]).abs() / w + (cu[2] - cu[0]).abs() / h, (cv[1] - cv[0]).abs() / w + (cv[2] - cv[0]).abs() / h,
+            (cu[3] - cu[2]).abs() / w + (cu[3] - cu[1]).abs() / h, (cv[3] - cv[2]).abs() / w + (cv[3] - cv[1]).abs() / h,
+        ]).amax(0) * BLOCK_MARGIN
+        in_view = (cu.amax(0) > -mag) & (cu.amin(0) < K.width + mag) & (cv.amax(0) > -mag) & (cv.amin(0) < K.height + mag)
+        k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
+        return torch.where(ok & in_view, k, 1)
+
+    def _resample(self, py: torch.Tensor, px: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                  du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
+        """Colours (n, 3) of the surface at layer positions (py, px) (pixel centres at integers)
+        moved by the target-image offsets (du, dv), through the local affine map of the quad
+        there (its corners' projections u, v): what a ray through the target pixel's centre
+        meets, bilinearly interpolated. At depth edges: the nearest pixel, unmoved."""
+        H, W = self.depth.shape
+        qy = py.floor().clamp(0, H - 2).long()
+        qx = px.floor().clamp(0, W - 2).long()
+        p = qy * W + qx
+        ju_x, ju_y = u[p + 1] - u[p], u[p + W] - u[p]
+        jv_x, jv_y = v[p + 1] - v[p], v[p + W] - v[p]
+        det = ju_x * jv_y - ju_y * jv_x
+        smooth = ~self.edge.reshape(-1)[p] & (det.abs() > 1e-9)
+        det = torch.where(smooth, det, 1.0)
+        dx = torch.where(smooth, (jv_y * du - ju_y * dv) / det, 0.0).clamp_(-1, 1)
+        dy = torch.where(smooth, (ju_x * dv - jv_x * du) / det, 0.0).clamp_(-1, 1)
+        y = (py + dy).clamp_(0, H - 1)
+        x = (px + dx).clamp_(0, W - 1)
+        y0 = y.floor().clamp_max(H - 2).long()
+        x0 = x.floor().clamp_max(W - 2).long()
+        fy, fx = (y - y0)[:, None], (x - x0)[:, None]
+        q = y0 * W + x0
+        c = self.colour
+        blend = (c[q] * (1 - fx) + c[q + 1] * fx) * (1 - fy) + (c[q + W] * (1 - fx) + c[q + W + 1] * fx) * fy
+        nearest = c[py.round().long().clamp(0, H - 1) * W + px.round().long().clamp(0, W - 1)]
+        return torch.where((smooth & ~self.edge.reshape(-1)[q])[:, None], blend, nearest)
+
+    def _intact(self, quads: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
+        """(M,) bool: the quad is one piece of surface in front of the camera."""
+        W = self.depth.shape[1]
+        y, x = quads // (W - 1), quads % (W - 1)
+        p = y * W + x
+        return ~self.edge.reshape(-1)[p] & front[p] & front[p + 1] & front[p + W] & front[p + W + 1]
 
     def _subsamples(self, quads: torch.Tensor, k: int, u: torch.Tensor, v: torch.Tensor, inv_d: torch.Tensor, K: Intrinsics) -> Samples:
         """Bilinear sub-samples of intact quads (indices into the (H-1, W-1) quad grid)."""
@@ -124,26 +194,34 @@ class ViewLayer:
         su = u[ids] @ w.T  # (M, S)
         sv = v[ids] @ w.T
         sinv = inv_d[ids] @ w.T
-        rgb = torch.einsum("mcz,sc->msz", self.colour[ids], w)  # (M, S, 3)
-        return Samples.make(su.reshape(-1), sv.reshape(-1), sinv.reshape(-1).reciprocal(), rgb.reshape(-1, 3), self.rank, K)
 
-    def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor) -> Samples | None:
+        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:  # idx = quad * S + offset
+            q, o = quads.index_select(0, idx // off.shape[0]), off.index_select(0, idx % off.shape[0])
+            return self._resample((q // (W - 1)).float() + o[:, 0], (q % (W - 1)).float() + o[:, 1], u, v, du, dv)
+
+        return Samples.make(su.reshape(-1), sv.reshape(-1), sinv.reshape(-1).reciprocal(), colour, self.rank, K)
+
+    def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor) -> list[Samples]:
         """Magnified quads across a depth edge: each corner's surface, at its own depth, fills the
         quarter of the quad nearest to it (so both sides reach the edge and nothing spans it)."""
         H, W = self.depth.shape
-        # Magnification of a pixel seen from the camera: its distance ratio and focal ratio.
+        torn = self.torn_quads
+        if torn.numel() == 0:
+            return []
+        # Magnification of a corner seen from the camera: its distance ratio and focal ratio.
+        y, x = torn // (W - 1), torn % (W - 1)
+        p = y * W + x
+        corners = torch.stack([p, p + 1, p + W, p + W + 1])  # (4, T)
         dl = self.depth.reshape(-1)
-        mag = torch.where(front, dl * (K.fx / self.K.fx) / d.clamp_min(NEAR_M), 0.0).view(H, W)
-        q_mag = torch.stack([mag[:-1, :-1], mag[:-1, 1:], mag[1:, :-1], mag[1:, 1:]]).amax(0)
-        k = (q_mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
-        k = torch.where(self.edge[:-1, :-1] & (q_mag > SPACING), k, 1)
+        mag = torch.where(front[corners], dl[corners] * (K.fx / self.K.fx) / d[corners].clamp_min(NEAR_M), 0.0).amax(0)
+        k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
         if not bool((k > 1).any()):
-            return None
+            return []
         pose = torch.as_tensor(self.pose, dtype=torch.float32)
         to_cam = cam_from_world @ pose  # target-camera-from-layer-camera
         parts = []
         for kk in _levels(k):
-            quads = (k == kk).reshape(-1).nonzero().squeeze(1)
+            quads = torn[k == kk]
             y, x = quads // (W - 1), quads % (W - 1)
             off = _offsets(kk)
             fy, fx = off[:, 0][None], off[:, 1][None]  # (1, S)
@@ -160,17 +238,10 @@ class ViewLayer:
             inv = sd.clamp_min(NEAR_M).reciprocal()
             su = cam[0] * inv * K.fx + K.cx
             sv = -cam[1] * inv * K.fy + K.cy
-            parts.append(Samples.make(su, sv, sd, self.colour[corner], self.rank, K, ok & (sd > NEAR_M)))
-        return Samples.cat(parts)
+            parts.append(Samples.make(su, sv, sd, table(self.colour[corner]), self.rank, K, ok & (sd > NEAR_M)))
+        return parts
 
 
 def _levels(k: torch.Tensor) -> list[int]:
     """The subdivisions above 1 that occur in k."""
     return [i for i in torch.bincount(k.reshape(-1), minlength=2).nonzero().squeeze(1).tolist() if i > 1]
-
-
-def _quad_in_view(u: torch.Tensor, v: torch.Tensor, K: Intrinsics) -> torch.Tensor:
-    """(H-1, W-1) bool: the quad's corners' box meets the image."""
-    cu = torch.stack([u[:-1, :-1], u[:-1, 1:], u[1:, :-1], u[1:, 1:]])
-    cv = torch.stack([v[:-1, :-1], v[:-1, 1:], v[1:, :-1], v[1:, 1:]])
-    return (cu.amax(0) >= 0) & (cu.amin(0) < K.width) & (cv.amax(0) >= 0) & (cv.amin(0) < K.height)

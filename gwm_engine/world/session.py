@@ -22,14 +22,12 @@ from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.model.base import WorldModel
 from gwm_engine.model.scale import ScaleHint, apply_scale_hint
 from gwm_engine.world.cache import WorldCache
+from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move
 from gwm_engine.world.worldfile import pack_world, to_ply, unpack_world
 
-MIN_SIDE = 16
-MAX_SIDE = 2048
-MAX_PIXELS = 1920 * 1080
 MAX_DEPTH_M = 1e5
 # A new surfel covers half a pixel (radius) where it was seen, so it gets a footprint only
 # once the camera comes about 1.5x closer (see splat.FOOTPRINT_MIN_RADIUS_PX).

@@ -1,13 +1,13 @@
 """Compositing samples of the world into an image: a z-test that knows when two samples are one surface.
 
-Everything the world holds reaches the image as samples: target pixel, depth, colour and a
+Everything the world holds reaches the image as samples: target pixel, depth, a colour and a
 priority (the layers' continuous surfaces and the cache's surfels alike). Per pixel:
-1. the nearest depth wins, but every sample within SAME_SURFACE of it shows the same surface;
+1. the nearest depth sets the front surface: every sample within SAME_SURFACE of it shows it;
 2. among those, the best priority wins: the older observation, the seed's above all, so points
-   fused later on a surface the seed showed never speckle over it;
-3. the pixel is the mean of the winning samples (several samples of a magnified surface fall
-   in one pixel: their mean is the pixel's area, not whichever happened to be drawn last).
+   fused later on a surface the seed showed never speckle over it (ties: the first sample).
 Isolated pixels that no sample reached inside a surface are closed from their neighbours.
+Colours are only looked up for the winners: a magnified layer makes several samples a pixel,
+and interpolating colour for all of them would cost more than the rest of the render.
 
 Priorities: `priority(age)` for exact samples, `priority(age, stamp=True)` for the wider
 footprint of a surfel seen from closer than it was made, which yields to any exact sample.
@@ -16,6 +16,7 @@ footprint of a surfel seen from closer than it was made, which yields to any exa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -26,8 +27,18 @@ NEAR_M = 0.05
 SAME_SURFACE = 0.03
 # A surfel wider than this many pixels (radius) also stamps its 8 neighbours.
 FOOTPRINT_MIN_RADIUS_PX = 0.75
-_NO_PRIORITY = torch.iinfo(torch.int64).max
+# Sampling a slightly magnified surface one sample a pixel leaves lines of gaps; a second pass
+# closes where two lines cross (4 covered neighbours before the first pass, 8 after).
+PINHOLE_PASSES = 2
 _NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+# A winner key is priority << _INDEX_BITS | sample number, so one min-reduction picks both.
+_INDEX_BITS = 28
+_NO_KEY = torch.iinfo(torch.int64).max
+
+# The colour of samples: (indices (n,), du (n,), dv (n,)) -> (n, 3) float32 0..255, where (du, dv)
+# leads from each sample's position to the centre of the pixel it won: a continuous surface
+# looks its colour up there, exactly, rather than where its sample happened to fall.
+Colour = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def priority(age: int | torch.Tensor, stamp: bool = False) -> torch.Tensor:
@@ -35,17 +46,24 @@ def priority(age: int | torch.Tensor, stamp: bool = False) -> torch.Tensor:
     return torch.as_tensor(age, dtype=torch.int64) * 2 + int(stamp)
 
 
+def table(rgb: torch.Tensor) -> Colour:
+    """The colours of samples that carry one each: rgb (N, 3), uint8 or float."""
+    return lambda idx, du, dv: rgb.index_select(0, idx).float()
+
+
 @dataclass
 class Samples:
-    pix: torch.Tensor  # (N,) int64 target pixel v * W + u
+    pix: torch.Tensor  # (N,) int64 target pixel v * W + u; H * W (the dump) for none
+    u: torch.Tensor  # (N,) float32 continuous position in the image
+    v: torch.Tensor
     depth: torch.Tensor  # (N,) float32 metres
-    rgb: torch.Tensor  # (N, 3) float32 0..255
-    rank: torch.Tensor  # (N,) int64 priority, see priority()
-    point: torch.Tensor  # (N,) int64 cache point it came from, -1 for layer samples
+    colour: Colour
+    rank: int | torch.Tensor  # priority, see priority(): one for all, or (N,) int64
+    point: torch.Tensor | None = None  # (N,) int64 cache point each came from; None for a layer's
 
     @staticmethod
     def make(
-        u: torch.Tensor, v: torch.Tensor, d: torch.Tensor, rgb: torch.Tensor, rank: int | torch.Tensor, K: Intrinsics,
+        u: torch.Tensor, v: torch.Tensor, d: torch.Tensor, colour: Colour, rank: int | torch.Tensor, K: Intrinsics,
         keep: torch.Tensor | None = None, point: torch.Tensor | None = None,
     ) -> "Samples":
         """Samples at continuous pixel coordinates (u, v) (N,); those off the image or too near go
@@ -54,18 +72,7 @@ class Samples:
         if keep is not None:
             ok &= keep
         pix = torch.where(ok, v.clamp(0, K.height - 1).long() * K.width + u.clamp(0, K.width - 1).long(), K.width * K.height)
-        rank_t = torch.as_tensor(rank, dtype=torch.int64)
-        return Samples(
-            pix, d, rgb.float(), rank_t if rank_t.ndim else rank_t.expand(d.numel()),
-            point if point is not None else torch.full((d.numel(),), -1),
-        )
-
-    @staticmethod
-    def cat(parts: list["Samples"]) -> "Samples":
-        if not parts:
-            i64 = torch.zeros(0, dtype=torch.int64)
-            return Samples(i64, torch.zeros(0), torch.zeros(0, 3), i64, i64)
-        return Samples(*(torch.cat([getattr(p, f) for p in parts]) for f in ("pix", "depth", "rgb", "rank", "point")))
+        return Samples(pix, u, v, d, colour, rank, point)
 
 
 @dataclass
@@ -84,40 +91,61 @@ def point_samples(
     ids: torch.Tensor,  # (N,) int64 cache index of each point
     cam_from_world: torch.Tensor,  # (4, 4) float32, the inverse of the camera pose
     K: Intrinsics,
-) -> Samples:
+) -> list[Samples]:
     """Surfels as samples: the pixel each lands in, and its 8 neighbours where it covers more than a pixel."""
     cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], xyz)  # (3, N)
     d = -cam[2]
     inv_d = d.clamp_min(NEAR_M).reciprocal()
     u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
     v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
-    parts = [Samples.make(u, v, d, rgb, rank, K, point=ids)]
+    parts = [Samples.make(u, v, d, table(rgb), rank, K, point=ids)]
     big = (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx) & (d > NEAR_M)
     if bool(big.any()):
         sel = big.nonzero().squeeze(1)
         su, sv, sd = u[sel], v[sel], d[sel]
-        srgb, srank, sids = rgb[sel], rank[sel] + 1, ids[sel]
+        colour, srank, sids = table(rgb[sel]), rank[sel] + 1, ids[sel]
         for dy, dx in _NEIGHBOURS:
-            parts.append(Samples.make(su + dx, sv + dy, sd, srgb, srank, K, point=sids))
-    return Samples.cat(parts)
+            parts.append(Samples.make(su + dx, sv + dy, sd, colour, srank, K, point=sids))
+    return parts
 
 
-def composite(s: Samples, K: Intrinsics) -> SplatImage:
+def composite(parts: list[Samples], K: Intrinsics) -> SplatImage:
+    """The image of all the samples (see the module docstring); the parts are never concatenated."""
     H, W = K.height, K.width
     hw = H * W
     slots = hw + 1  # the last one is the dump pixel
-    near = torch.full((slots,), float("inf")).scatter_reduce_(0, s.pix, s.depth, "amin")
-    front = s.depth <= near.index_select(0, s.pix) * (1 + SAME_SURFACE)
-    best = torch.full((slots,), _NO_PRIORITY).scatter_reduce_(0, s.pix, torch.where(front, s.rank, _NO_PRIORITY), "amin")
-    win = (front & (s.rank == best.index_select(0, s.pix))).float()
-    acc = torch.cat([s.rgb, s.depth[:, None], torch.ones(win.numel(), 1)], 1).mul_(win[:, None])
-    total = torch.zeros(slots, 5).index_add_(0, s.pix, acc)[:hw]  # r, g, b, depth, count per pixel
-    covered = total[:, 4] > 0
-    total[:, :4] /= total[:, 4:].clamp_min(1)
-    _close_pinholes(total, covered, H, W)
-    shown = s.point[(win > 0) & (s.point >= 0) & (s.pix < hw)]
-    rgb = total[:, :3].T.reshape(3, H, W).mul_(1 / 255)
-    return SplatImage(rgb, total[:, 3].reshape(1, H, W).clone(), covered.reshape(1, H, W), shown)
+    near = torch.full((slots,), float("inf"))
+    for s in parts:
+        near.scatter_reduce_(0, s.pix, s.depth, "amin")
+    limit = near.mul_(1 + SAME_SURFACE)
+    keys, best, offset = [], torch.full((slots,), _NO_KEY), 0
+    for s in parts:
+        n = s.pix.shape[0]
+        number = torch.arange(offset, offset + n)
+        offset += n
+        rank = s.rank if isinstance(s.rank, torch.Tensor) else torch.tensor(s.rank)
+        key = torch.where(s.depth <= limit.index_select(0, s.pix), number.add_(rank << _INDEX_BITS), _NO_KEY)
+        best.scatter_reduce_(0, s.pix, key, "amin")
+        keys.append(key)
+    rgb, depth = torch.zeros(slots, 3), torch.zeros(slots)
+    shown = []
+    for s, key in zip(parts, keys):
+        win = ((key == best.index_select(0, s.pix)) & (s.pix < hw)).nonzero().squeeze(1)
+        if win.numel() == 0:
+            continue
+        pix = s.pix.index_select(0, win)
+        du = (pix % W).float().add_(0.5).sub_(s.u.index_select(0, win))
+        dv = (pix // W).float().add_(0.5).sub_(s.v.index_select(0, win))
+        rgb.index_copy_(0, pix, s.colour(win, du, dv))
+        depth.index_copy_(0, pix, s.depth.index_select(0, win))
+        if s.point is not None:
+            shown.append(s.point.index_select(0, win))
+    covered = best[:hw] != _NO_KEY
+    total = torch.cat([rgb[:hw], depth[:hw, None], covered[:, None].float()], 1)  # r, g, b, depth, covered
+    for _ in range(PINHOLE_PASSES):
+        _close_pinholes(total, covered, H, W)
+    points = torch.cat(shown) if shown else torch.zeros(0, dtype=torch.int64)
+    return SplatImage(total[:, :3].T.reshape(3, H, W).mul_(1 / 255), total[:, 3].reshape(1, H, W).clone(), covered.reshape(1, H, W), points)
 
 
 def _close_pinholes(total: torch.Tensor, covered: torch.Tensor, H: int, W: int) -> None:

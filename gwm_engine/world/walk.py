@@ -65,7 +65,8 @@ def _camera_height(xyz: torch.Tensor, valid: torch.Tensor, pose: np.ndarray) -> 
     ok = valid[:-1, :-1] & valid[1:, :-1] & valid[:-1, 1:]
     up = ok & (normal[1].abs() > GROUND_COS)
     up[: H // 2] = False
-    if int(up.sum()) < GROUND_SHARE * up[H // 2 :].numel():
+    found = int(up.sum())
+    if found == 0 or found < GROUND_SHARE * up[H // 2 :].numel():
         return None
     ground_y = float(xyz[1, :-1, :-1][up].quantile(GROUND_QUANTILE))
     height = float(pose[1, 3]) - ground_y

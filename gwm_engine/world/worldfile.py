@@ -13,7 +13,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from gwm_engine.errors import InvalidInput
+from gwm_engine.errors import InvalidInput, msgpack_problem
 
 FORMAT = "gwm-world"
 VERSION = 2
@@ -55,8 +55,8 @@ def unpack_world(data: bytes) -> dict[str, Any]:
     """Parse and check a world file; raises InvalidInput naming what is wrong."""
     try:
         doc = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except Exception as e:  # msgpack raises several unrelated types for corrupt input
-        raise InvalidInput(f"not a world file: {type(e).__name__}") from None
+    except Exception as e:  # noqa: BLE001 - msgpack raises several unrelated types for corrupt input
+        raise InvalidInput(f"not a world file: {msgpack_problem(e)}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InvalidInput("not a world file (missing format marker)")
     version = doc.get("version")
