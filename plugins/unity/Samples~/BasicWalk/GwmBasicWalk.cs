@@ -10,7 +10,7 @@ using UnityEngine.UI;
 /// The smallest GWM Engine scene: put this on an empty GameObject in an empty scene and press
 /// Play with `gwm-engine serve` running. It builds a full-screen RawImage, seeds a world (from
 /// <see cref="seed"/>, or else from the sample image and depth the daemon serves) and walks it
-/// with WASD / Q E, the mouse (right button held), the arrow keys or a gamepad.
+/// with WASD / Q E, the mouse (click the game view; Esc lets go), the arrow keys or a gamepad; R resets.
 /// </summary>
 public sealed class GwmBasicWalk : MonoBehaviour
 {
