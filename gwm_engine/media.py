@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from gwm_engine.errors import InvalidInput
 
@@ -31,8 +31,10 @@ def decode_image(data: bytes) -> np.ndarray:
             return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     except InvalidInput:
         raise
+    except UnidentifiedImageError:
+        raise InvalidInput(f"not a PNG, JPEG, WebP or BMP image (its {len(data)} bytes start with {data[:8].hex(' ')})") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise InvalidInput(f"not a decodable image ({type(e).__name__}: {e})") from None
+        raise InvalidInput(f"the image cannot be decoded: {e}") from None
 
 
 def load_image(path: str | Path) -> np.ndarray:
@@ -74,8 +76,14 @@ def load_depth(path: str | Path) -> np.ndarray:
                 depth = np.asarray(im, dtype=np.float32) / 1000.0
     except InvalidInput:
         raise
-    except (OSError, ValueError) as e:
-        raise InvalidInput(f"cannot read depth {path}: {e}") from None
+    except UnidentifiedImageError:
+        raise InvalidInput(f"cannot read depth {path}: not a .npy file or a 16-bit PNG") from None
+    except OSError as e:
+        raise InvalidInput(f"cannot read depth {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise InvalidInput(f"cannot read depth {path}: not a .npy array of numbers ({e})") from None
+    if not (np.issubdtype(depth.dtype, np.floating) or np.issubdtype(depth.dtype, np.integer)):
+        raise InvalidInput(f"depth {path} must hold numbers (metres), got an array of {depth.dtype.name.rstrip('0123456789')}")
     if depth.ndim == 3 and depth.shape[-1] == 1:
         depth = depth[..., 0]
     return np.asarray(depth, dtype=np.float32)

@@ -128,8 +128,12 @@ class LearnedModel(WorldModel):
             doc = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
             raise InvalidInput(f"weights file not found: {path}") from None
-        except Exception as e:  # noqa: BLE001 - any unreadable file is the user's input error
-            raise InvalidInput(f"cannot read weights {path}: {e}") from None
+        except IsADirectoryError:
+            raise InvalidInput(f"weights {path} is a folder; give a .pt weights file or a registered name") from None
+        except Exception:  # noqa: BLE001 - any unreadable file is the user's input error
+            raise InvalidInput(
+                f"cannot read weights {path}: not a PyTorch weights file (.pt, as gwm-engine train writes)"
+            ) from None
         if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
             raise InvalidInput(f"{path} is not a gwm-engine weights file ({WEIGHTS_FORMAT})")
         # Files from before the structure/scale split name no architecture: theirs is ground-prior.

@@ -22,6 +22,7 @@ import msgpack
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from gwm_engine.errors import msgpack_problem
 from gwm_engine.protocol._proto import world_pb2 as pb
 
 MAX_ID = 2**32 - 1  # ids are uint32; 0 is kept for errors about messages whose id was unreadable
@@ -153,12 +154,13 @@ def decode(data: bytes, types: Mapping[str, Schema] = REQUESTS) -> LinkMessage:
     try:
         value = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except ValueError as e:  # every msgpack failure, and bad UTF-8, is a ValueError
-        raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"not a msgpack message: {type(e).__name__}: {e}".rstrip(": ")) from None
+        raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"not a msgpack message: {msgpack_problem(e)}") from None
     if not isinstance(value, dict):
         raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"a link message must be a msgpack map, got {_describe(value)}")
     message_id = value.pop("id", None)
     if not _is_int(message_id) or not 0 <= message_id <= MAX_ID:
-        raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"'id' must be an unsigned integer below 2^32, got {_describe(message_id)}")
+        got = message_id if _is_int(message_id) else _describe(message_id)
+        raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"'id' must be an unsigned integer below 2^32, got {got}")
     message_type = value.pop("type", None)
     if not isinstance(message_type, str):
         raise LinkError(grpc.StatusCode.INVALID_ARGUMENT, f"'type' must be a string, got {_describe(message_type)}", message_id)
