@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.evaluation.config import QualityConfig
+from gwm_engine.protocol.limits import MIN_SIDE
 from gwm_engine.settings import (
     add_arguments,
     backend_setting,
@@ -25,6 +26,17 @@ from gwm_engine.settings import (
 )
 from gwm_engine.training.config import TrainConfig
 
+# The walkable scene families (gwm_engine.scenes.FAMILIES, which imports torch: `--help` must
+# not); tests/test_cli.py checks the two agree.
+SCENE_FAMILIES = ("indoor", "outdoor", "street")
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")  # what ffmpeg writes with libx264
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+EVAL_TARGETS = (
+    "PASS/MISS: each line compares a figure with its target, the quality goals set for the learned model (the "
+    "project's issue #4; docs/MODEL_CARD.md tracks them): MISS means the figure falls short of its goal, not that "
+    "eval failed."
+)
+
 ASSETS = Path(__file__).parent / "assets"
 SAMPLE_IMAGE = ASSETS / "sample.png"
 SAMPLE_DEPTH = ASSETS / "sample_depth.npy"
@@ -32,27 +44,30 @@ SAMPLE_DEPTH = ASSETS / "sample_depth.npy"
 
 @dataclass
 class DemoConfig:
-    image: str | None = setting(None, "seed image (PNG/JPEG); default: the bundled sample")
+    image: str | None = setting(None, "seed image (PNG/JPEG), at least 16x16 pixels; it is centre-cropped to the output's aspect "
+                                "(--size), then resized; default: the bundled sample")
     depth: str | None = setting(None, "seed depth: .npy metres or 16-bit PNG millimetres; estimated when absent")
     steps: int = setting(120, "frames to walk", low=1)
     size: tuple[int, int] = size_setting((256, 256))
     fov: float = fov_setting()
-    fps: int = setting(24, "video frame rate", low=1)
+    fps: int = setting(24, "video frame rate", low=1, high=240)
     weights: str | None = weights_setting()
     depth_model: str | None = depth_model_setting()
     depth_kind: str = depth_kind_setting()
-    out: str = setting("walk.mp4", "video to write")
+    out: str = setting("walk.mp4", f"video to write: {', '.join(VIDEO_SUFFIXES)}; its folder is made")
     backend: str = backend_setting()
     device: str = device_setting()
 
 
 @dataclass
 class SceneConfig:
-    family: str = setting("indoor", "scene family (gwm_engine.scenes.FAMILIES)")
-    seed: int = setting(0, "scene seed")
+    family: str = setting("indoor", "scene family: indoor (rooms), outdoor (terrain, trees, sky) or street (buildings, "
+                          "road)", choices=SCENE_FAMILIES)
+    seed: int = setting(0, "scene seed: each gives another scene of the family", low=0)
     size: tuple[int, int] = size_setting((512, 384))
     fov: float = fov_setting()
-    out: str = setting("scene.png", "image to write; depth goes beside it as _depth.npy and _depth.png")
+    out: str = setting("scene.png", f"image to write ({', '.join(IMAGE_SUFFIXES)}); depth goes beside it as _depth.npy "
+                       "and _depth.png; its folder is made")
 
 
 @dataclass
@@ -60,12 +75,12 @@ class DataCommandConfig:
     out: str = setting(help="shard directory (existing shards are kept)")
     trajectories: int = setting(2400, "trajectories to render", low=1)
     workers: int = setting(1, "rendering processes", low=1)
-    seed: int = setting(0, "first scene seed")
+    seed: int = setting(0, "first scene seed", low=0)
 
 
 @dataclass
 class ExportConfig:
-    out: str = setting(help="directory for the .onnx files and manifest.json")
+    out: str = setting(help="directory for the .onnx files and manifest.json (made if missing; not a file)")
     format: str = setting("onnx", "onnx (what onnxruntime, trtexec and Triton read)", choices=("onnx",))
     weights: str | None = weights_setting()
 
@@ -87,6 +102,28 @@ def demo_actions(steps: int):
     return actions + [CameraAction(pose=p) for p in back]
 
 
+def output_file(text: str, suffixes: tuple[str, ...]) -> Path:
+    """--out as a file path with one of `suffixes`, its folder made; InvalidInput otherwise."""
+    out = Path(text)
+    if out.suffix.lower() not in suffixes:
+        what = f"has the extension {out.suffix!r}" if out.suffix else "has no file extension"
+        raise InvalidInput(f"--out {text} {what}; use one of {', '.join(suffixes)}")
+    if out.is_dir():
+        raise InvalidInput(f"--out {text} is a folder; give a file name in it")
+    return output_folder(out.parent, f"--out {text}") / out.name
+
+
+def output_folder(folder: Path, what: str) -> Path:
+    """`folder`, made if missing; InvalidInput naming `what` when it cannot be."""
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{what}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInput(f"{what}: cannot make the folder {folder} ({e.strerror or e})") from None
+    return folder
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import imageio.v2 as imageio
     import numpy as np
@@ -97,10 +134,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gwm_engine.world import SessionConfig, WorldSession
 
     check(from_args(DemoConfig, args))
+    out = output_file(args.out, VIDEO_SUFFIXES)
     image_path = args.image or SAMPLE_IMAGE
     # The sample's exact depth, unless a depth model was given to be seen at work on it.
     depth_path = args.depth or (SAMPLE_DEPTH if args.image is None and args.depth_model is None else None)
     image = load_image(image_path)
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise InvalidInput(f"seed image {image_path} is {image.shape[1]}x{image.shape[0]} pixels; it needs at least "
+                           f"{MIN_SIDE} on each side to grow a world from")
     depth = load_depth(depth_path) if depth_path else None
     w, h = args.size
     model = load_model(args.weights, args.backend, args.device, args.depth_model, args.depth_kind)
@@ -108,8 +149,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     frame = session.step()
     # Depth colours are fixed from the first frame so brightness changes mean distance changes.
     near, far = float(np.percentile(frame.depth, 2)), float(np.percentile(frame.depth, 98))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     writer = imageio.get_writer(out, fps=args.fps, codec="libx264", quality=8, macro_block_size=1, ffmpeg_log_level="error")
     ms = []
     try:
@@ -134,17 +173,15 @@ def cmd_scene(args: argparse.Namespace) -> int:
 
     from gwm_engine.geometry import Intrinsics
     from gwm_engine.media import colorize_depth, to_rgb8
-    from gwm_engine.scenes import FAMILIES, make_scene
+    from gwm_engine.scenes import make_scene
 
-    if args.family not in FAMILIES:
-        raise InvalidInput(f"unknown family {args.family!r}; choose from {', '.join(FAMILIES)}")
+    check(from_args(SceneConfig, args))
+    out = output_file(args.out, IMAGE_SUFFIXES)
     w, h = args.size
     scene = make_scene(args.family, seed=args.seed)
     rgb, depth = scene.render(scene.spawn_pose(), Intrinsics.from_fov(w, h, args.fov))
     rgb8 = to_rgb8(rgb)
     depth = np.asarray(depth, dtype=np.float32)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb8).save(out)
     np.save(out.with_name(out.stem + "_depth.npy"), depth)
     Image.fromarray(colorize_depth(depth)).save(out.with_name(out.stem + "_depth.png"))
@@ -177,6 +214,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from gwm_engine.evaluation.quality import format_report, run_quality
 
     print(format_report(run_quality(cfg)))
+    print(EVAL_TARGETS)
     return 0
 
 
@@ -186,6 +224,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gwm_engine.model import load_model
     from gwm_engine.runtime.export import ATOL, RTOL, ParityError, export_all
 
+    out = output_folder(Path(args.out), f"--out {args.out}")
     # Exported from torch on the CPU: the files are the same whatever runs them later.
     model = load_model(args.weights, "torch", "cpu")
     networks = model.networks()
@@ -193,7 +232,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise InvalidInput(f"model {model.name} has no networks to export")
     info = model.describe()
     meta = {"model": info.name, "version": info.version, **info.settings}
-    out = Path(args.out)
     try:
         with tqdm(total=2 * len(networks), desc="exporting", unit="step") as bar:
             manifest = export_all(networks, out, meta, progress=lambda step: (bar.set_postfix_str(step), bar.update()))
@@ -208,8 +246,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, as the commands' own errors are."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gwm-engine", description=__doc__)
+    parser = _Parser(prog="gwm-engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     commands = [
         ("demo", "walk through a world grown from one image and write a video", DemoConfig, cmd_demo),
@@ -219,8 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("eval", "quality on held-out rendered trajectories: learned vs classical vs none", QualityConfig, cmd_eval),
         ("export", "export the networks for onnxruntime, TensorRT (trtexec) or Triton", ExportConfig, cmd_export),
     ]
+    epilogs = {
+        "demo": "Seed images are centre-cropped to the output's aspect ratio (--size), then resized.",
+        "eval": EVAL_TARGETS,
+    }
     for name, text, config, func in commands:
-        command = sub.add_parser(name, help=text)
+        command = sub.add_parser(name, help=text, description=text, epilog=epilogs.get(name))
         add_arguments(command, config)
         command.set_defaults(func=func)
 

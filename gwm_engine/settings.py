@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gwm_engine.errors import InvalidInput
+from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from gwm_engine.runtime import BACKENDS, DEVICES
 
 
@@ -86,9 +87,14 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: Sequence[str
             continue
         default = _default(f)
         if default is dataclasses.MISSING:
-            parser.add_argument(flag(f.name), dest=f.name, required=True, type=m["parse"] or str, help=m["help"])
+            parser.add_argument(flag(f.name), dest=f.name, required=True, type=m["parse"] or str, help=f"{m['help']} (required)")
             continue
-        shown = f"default {_shown(default)}" if default is not None and not isinstance(default, bool) else ""
+        if isinstance(default, bool):
+            shown = "default off"
+        elif default is None:
+            shown = "" if "default" in m["help"] else "default none"
+        else:
+            shown = f"default {_shown(default)}"
         extra = "; ".join(x for x in (shown, "" if m["choices"] else allowed(f)) if x)
         text = f"{m['help']} ({extra})" if extra else m["help"]
         if isinstance(default, bool):
@@ -104,11 +110,17 @@ def from_args(cls: type, args: argparse.Namespace, **values: Any) -> Any:
     return cls(**{name: getattr(args, name) for name in names if hasattr(args, name)}, **values)
 
 
+SIZE_RANGE = f"each side {MIN_SIDE}..{MAX_SIDE}, at most {MAX_PIXELS} pixels (1920x1080)"
+
+
 def parse_size(text: str) -> tuple[int, int]:
+    """WxH within the daemon's frame limits, the same for every command."""
     try:
         w, h = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"size must look like 256x256, got {text!r}") from None
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE) or w * h > MAX_PIXELS:
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is out of range: {SIZE_RANGE}")
     return w, h
 
 
@@ -141,7 +153,7 @@ def device_setting() -> Any:
 
 
 def size_setting(default: tuple[int, int]) -> Any:
-    return setting(default, "frame size, WxH pixels", parse=parse_size)
+    return setting(default, f"frame size, WxH pixels; {SIZE_RANGE}", parse=parse_size)
 
 
 def fov_setting(default: float = 60.0) -> Any:

@@ -1,11 +1,15 @@
 """The CLI as a user runs it: a real subprocess, real files."""
 
+import argparse
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from gwm_engine.cli import EVAL_TARGETS, SCENE_FAMILIES, build_parser
 
 
 def gwm(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -34,7 +38,7 @@ def test_demo_with_image_and_depth(tmp_path, noise_image):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--image", "README.md"], "not a decodable image"),
+        (["--image", "README.md"], "not a PNG, JPEG, WebP or BMP image"),
         (["--image", "missing.png"], "cannot read image"),
         (["--steps", "0"], "--steps"),
         (["--size", "0x0"], "out of range"),
@@ -65,14 +69,14 @@ def test_scene_writes_rgb_and_exact_depth(tmp_path):
     assert rgb.shape == (48, 64, 3) and depth.shape == (48, 64)
     assert np.all(np.isfinite(depth)) and depth.min() > 0
     r = gwm("scene", "--family", "moon", "--out", str(tmp_path / "y.png"))
-    assert r.returncode == 2 and "unknown family" in r.stderr
+    assert r.returncode == 2 and "invalid choice: 'moon'" in r.stderr
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--steps", "0"], "--steps and --batch"),
-        (["--networks", "everything"], "unknown --networks"),
+        (["--networks", "everything"], "invalid choice: 'everything'"),
         (["--frozen-from", "w.pt"], "--frozen-from keeps one network fixed"),
         (["--data", "no-such-dir"], "is not a directory of shards"),
     ],
@@ -80,3 +84,77 @@ def test_scene_writes_rgb_and_exact_depth(tmp_path):
 def test_train_bad_input_exits_nonzero_with_message(args, message, tmp_path):
     r = gwm("train", *args, "--out", str(tmp_path / "run"))
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def one_line_error(r: subprocess.CompletedProcess, words: str) -> None:
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert words in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["demo", "--out", "noext"], "--out noext has no file extension; use one of .mp4"),
+        (["demo", "--out", "walk.txt"], "has the extension '.txt'"),
+        (["scene", "--out", "noext"], "--out noext has no file extension; use one of .png"),
+        (["demo", "--out", "/proc/nope/x.mp4"], "cannot make the folder /proc/nope"),
+        (["scene", "--out", "/proc/nope/x.png"], "cannot make the folder /proc/nope"),
+        (["scene", "--seed", "-1"], "--seed must be at least 0, got -1"),
+        (["demo", "--fps", "0"], "--fps must be 1..240, got 0"),
+    ],
+)
+def test_bad_outputs_and_numbers_end_in_one_line_and_exit_2(args, words, tmp_path):
+    one_line_error(gwm(*args, cwd=tmp_path), words)
+
+
+def test_export_refuses_an_existing_file_as_its_folder(tmp_path):
+    (tmp_path / "taken").write_text("mine")
+    one_line_error(gwm("export", "--out", str(tmp_path / "taken")), "is a file, not a folder")
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
+def test_a_seed_image_too_small_to_grow_a_world_is_refused(tmp_path):
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(tmp_path / "dot.png")
+    one_line_error(gwm("demo", "--image", str(tmp_path / "dot.png"), "--out", str(tmp_path / "w.mp4")),
+                   "is 1x1 pixels; it needs at least 16 on each side")
+
+
+@pytest.mark.parametrize("command", ["demo", "scene"])
+@pytest.mark.parametrize("args, words", [(["--size", "8x8"], "size 8x8 is out of range"),
+                                         (["--size", "5000x5000"], "size 5000x5000 is out of range"),
+                                         (["--fov", "179"], "--fov must be 10..150, got 179")])
+def test_demo_and_scene_share_one_set_of_size_and_fov_limits(command, args, words, tmp_path):
+    suffix = ".mp4" if command == "demo" else ".png"
+    one_line_error(gwm(command, *args, "--out", str(tmp_path / f"x{suffix}")), words)
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("command", list(subcommands()))
+def test_every_option_says_its_default_and_its_range(command):
+    for action in subcommands()[command]._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        text = " ".join((action.help or "").split())
+        name = action.option_strings[0]
+        assert text, f"{command} {name} has no help"
+        assert "default" in text or action.required and "(required)" in text, f"{command} {name}: {text}"
+        if action.type in (int, float) and not action.choices:
+            assert re.search(r"\d\.\.\d|at least|at most|above", text), f"{command} {name} states no range: {text}"
+
+
+def test_help_names_the_choices_a_user_needs():
+    scene = subcommands()["scene"].format_help()
+    from gwm_engine.scenes import FAMILIES
+
+    assert SCENE_FAMILIES == FAMILIES and all(family in scene for family in FAMILIES)
+    serve = " ".join(subcommands()["serve"].format_help().split())
+    assert "engine link as hello's 'token' field or the URL's ?token=" in serve
+    assert "--device {cpu,cuda}" in subcommands()["train"].format_help()
+    assert "centre-cropped to the output's aspect" in " ".join(subcommands()["demo"].format_help().split())
+    eval_help = " ".join(subcommands()["eval"].format_help().split())
+    assert " ".join(EVAL_TARGETS.split()) in eval_help and "issue #4" in eval_help and "MISS" in eval_help

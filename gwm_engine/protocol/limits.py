@@ -6,3 +6,9 @@
 # world file holding a long exploration's point cloud. 64 MiB covers those with headroom while
 # still refusing absurd messages before they are buffered (gRPC's default is only 4 MiB).
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+# Output frame sizes (GetInfo's min_side_px, max_side_px, max_pixels): the daemon, demo and
+# scene all take these, and the command line's --size help shows them.
+MIN_SIDE = 16
+MAX_SIDE = 2048
+MAX_PIXELS = 1920 * 1080

@@ -15,37 +15,44 @@ _DEFAULTS = ServerConfig()
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind; 0 picks a free one (default %(default)s)")
+    parser.add_argument("--host", default=_DEFAULTS.host, help="address to bind, e.g. 0.0.0.0 for every interface "
+                        "(default %(default)s: loopback only)")
+    parser.add_argument("--port", type=int, default=_DEFAULTS.port, help="gRPC port to bind, 0..65535; 0 picks a free one "
+                        "(default %(default)s)")
     parser.add_argument(
         "--link-port",
         type=int,
         default=_DEFAULTS.link_port,
         help="port of the engine link (WebSocket + msgpack) and the browser playground, on the same host; "
-        "0 picks a free one (default %(default)s)",
+        "0..65535, 0 picks a free one (default %(default)s)",
     )
     parser.add_argument(
         "--token",
         default=None,
-        help="shared secret clients must send as 'authorization: Bearer <token>' or 'x-gwm-token' "
-        "(default: the GWM_TOKEN environment variable, else none); use one whenever you bind beyond loopback",
+        help="shared secret every client must send: gRPC as metadata 'authorization: Bearer <token>' or "
+        "'x-gwm-token: <token>', the engine link as hello's 'token' field or the URL's ?token= (the playground "
+        "asks for it); non-empty (default: the GWM_TOKEN environment variable, else none). Use one whenever "
+        "you bind beyond loopback",
     )
-    parser.add_argument("--max-sessions", type=int, default=_DEFAULTS.max_sessions, help="default %(default)s")
+    parser.add_argument("--max-sessions", type=int, default=_DEFAULTS.max_sessions,
+                        help="sessions held at once, at least 1; more are refused (default %(default)s)")
     parser.add_argument(
-        "--idle-timeout", type=float, default=_DEFAULTS.idle_timeout_s, help="seconds before an unused session is closed (default %(default)s)"
+        "--idle-timeout", type=float, default=_DEFAULTS.idle_timeout_s,
+        help="seconds before an unused session is closed, above 0 (default %(default)s)"
     )
     parser.add_argument(
         "--batch-wait-ms",
         type=float,
         default=_DEFAULTS.batch_wait_ms,
-        help="how long a step waits for other sessions' steps to batch with; 0 disables batching (default %(default)s)",
+        help="how long a step waits for other sessions' steps to batch with, 0..50 ms; 0 disables batching "
+        "(default %(default)s)",
     )
     parser.add_argument(
         "--max-fps",
         type=float,
         default=_DEFAULTS.max_fps,
         help="most frames a second per play stream, to try a client's reprojection as on a slow machine; "
-        "0: no cap (default %(default)s)",
+        "0..1000; 0: no cap (default %(default)s)",
     )
     add_arguments(parser, ServerConfig)  # --weights, --backend, --device: the fields declared with settings
 

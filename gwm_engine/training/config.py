@@ -23,17 +23,18 @@ class TrainConfig:
     batch: int = setting(8, "trajectory frames per step, per process", low=1)
     lr: float = setting(2e-3, "peak learning rate (linear warm-up, then cosine decay to a tenth)", low=0)
     warmup: int = setting(100, "warm-up steps", low=1, cli=False)
-    seed: int = setting(0, "seed of the weights and the data stream")
+    seed: int = setting(0, "seed of the weights and the data stream", low=0)
     data: Path | None = setting(None, "shard directory from `gwm-engine data`; default: render on the fly", parse=Path)
     workers: int = setting(1, "data loader processes per training process", low=0)
     checkpoint_every: int = setting(250, "steps between checkpoints", low=1, cli=False)
     resume: bool = setting(False, "continue from OUT/last.pt")
-    networks: str = setting("both", "which to train: both, depth or completion")
+    networks: str = setting("both", "which to train: both networks, or one (the other frozen)", choices=NETWORKS)
     frozen_from: Path | None = setting(None, "with --networks depth|completion: the weights the other network keeps", parse=Path)
     init: Path | None = setting(None, "weights the trained networks start from (fine-tuning); default: fresh", parse=Path)
     own_fill: float = setting(0.0, "share of replays that fuse the completion network's own fills (the rest: truth or pull-push)",
                               low=0, high=1)
-    device: str = setting("cpu", "cpu or cuda")
+    device: str = setting("cpu", "where training runs: cpu, or cuda (an NVIDIA GPU; torchrun for several)",
+                          choices=("cpu", "cuda"))
     data_config: DataConfig | None = setting(None, cli=False)  # None: DataConfig()
 
     def validate(self) -> TrainConfig:
