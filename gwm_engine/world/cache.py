@@ -24,7 +24,7 @@ import torch
 
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.world.layers import ViewLayer
-from gwm_engine.world.splat import NEAR_M, SplatImage, composite, point_samples, priority
+from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, point_samples, priority
 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
 # the whole cache).
@@ -32,7 +32,7 @@ KEEP_FRACTION = 0.75
 BLOCK = 4096
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
 # A surfel nearer than a layer's surface by more than this fraction lies in space the layer saw through.
-FREE_SPACE_MARGIN = 0.05
+FREE_SPACE_MARGIN = SAME_SURFACE
 _CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
 
 

@@ -57,6 +57,7 @@ class ViewLayer:
     xyz: torch.Tensor = field(init=False)  # (3, H*W) float32 world point of each pixel
     edge: torch.Tensor = field(init=False)  # (H, W) bool: the quad right-below of the pixel is torn
     colour: torch.Tensor = field(init=False)  # (H*W, 3) float32 0..255, what sub-samples interpolate
+    smooth: torch.Tensor = field(init=False)  # (H*W,) bool: not edge, flat, for lookups
     torn_quads: torch.Tensor = field(init=False)  # (T,) int64 quads across a depth edge, with some valid corner
     block_corners: torch.Tensor = field(init=False)  # (4, blocks) int64 corner pixels of each block of quads
     block_span: tuple[torch.Tensor, torch.Tensor] = field(init=False)  # (blocks,) its width and height in pixels
@@ -79,6 +80,7 @@ class ViewLayer:
         self.edge = torch.ones(H, W, dtype=torch.bool)
         self.edge[:-1, :-1] = torn
         self.torn_quads = (torn & (hi > 0)).reshape(-1).nonzero().squeeze(1)
+        self.smooth = ~self.edge.reshape(-1)
         self._blocks(H, W)
         pts = self.xyz[:, valid.reshape(-1)]
         self.lo = pts.amin(1) if pts.numel() else torch.zeros(3)
@@ -116,12 +118,9 @@ class ViewLayer:
         inv_d = torch.where(front, d.clamp_min(NEAR_M).reciprocal(), 0.0)
         u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
         v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
-        W = self.depth.shape[1]
-
-        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
-            return self._resample((idx // W).float(), (idx % W).float(), u, v, du, dv)
-
-        parts = [Samples.make(u, v, d, colour, self.rank, K, front)]
+        # Each pixel at its own colour: where the surface is not magnified past SPACING the
+        # nearest pixel is as good as resampling; magnified quads get sub-samples that resample.
+        parts = [Samples.make(u, v, d, table(self.colour), self.rank, K, front)]
         k = self._subdivision(u, v, front, K)
         for kk in _levels(k):
             quads = self.block_quads[k == kk].reshape(-1)
@@ -157,23 +156,29 @@ class ViewLayer:
         qy = py.floor().clamp(0, H - 2).long()
         qx = px.floor().clamp(0, W - 2).long()
         p = qy * W + qx
-        ju_x, ju_y = u[p + 1] - u[p], u[p + W] - u[p]
-        jv_x, jv_y = v[p + 1] - v[p], v[p + W] - v[p]
+        u00, v00 = u.index_select(0, p), v.index_select(0, p)
+        ju_x, jv_x = u.index_select(0, p + 1) - u00, v.index_select(0, p + 1) - v00
+        ju_y, jv_y = u.index_select(0, p + W) - u00, v.index_select(0, p + W) - v00
         det = ju_x * jv_y - ju_y * jv_x
-        smooth = ~self.edge.reshape(-1)[p] & (det.abs() > 1e-9)
+        smooth = self.smooth.index_select(0, p) & (det.abs() > 1e-9)
         det = torch.where(smooth, det, 1.0)
         dx = torch.where(smooth, (jv_y * du - ju_y * dv) / det, 0.0).clamp_(-1, 1)
         dy = torch.where(smooth, (ju_x * dv - jv_x * du) / det, 0.0).clamp_(-1, 1)
         y = (py + dy).clamp_(0, H - 1)
         x = (px + dx).clamp_(0, W - 1)
-        y0 = y.floor().clamp_max(H - 2).long()
-        x0 = x.floor().clamp_max(W - 2).long()
+        y0 = y.floor().clamp_max(H - 2)
+        x0 = x.floor().clamp_max(W - 2)
         fy, fx = (y - y0)[:, None], (x - x0)[:, None]
-        q = y0 * W + x0
+        q = y0.long() * W + x0.long()
         c = self.colour
-        blend = (c[q] * (1 - fx) + c[q + 1] * fx) * (1 - fy) + (c[q + W] * (1 - fx) + c[q + W + 1] * fx) * fy
-        nearest = c[py.round().long().clamp(0, H - 1) * W + px.round().long().clamp(0, W - 1)]
-        return torch.where((smooth & ~self.edge.reshape(-1)[q])[:, None], blend, nearest)
+        top = torch.lerp(c.index_select(0, q), c.index_select(0, q + 1), fx)
+        bottom = torch.lerp(c.index_select(0, q + W), c.index_select(0, q + W + 1), fx)
+        blend = torch.lerp(top, bottom, fy)
+        keep = smooth & self.smooth.index_select(0, q)
+        if bool(keep.all()):
+            return blend
+        nearest = c.index_select(0, py.round().long().clamp(0, H - 1) * W + px.round().long().clamp(0, W - 1))
+        return torch.where(keep[:, None], blend, nearest)
 
     def _intact(self, quads: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
         """(M,) bool: the quad is one piece of surface in front of the camera."""

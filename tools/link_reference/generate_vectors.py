@@ -89,7 +89,11 @@ def value_vectors() -> list[Vector]:
         v("float64_integral_60", F64(60.0), "float64 holding an integral value (not an int)"),
         v("float64_inf", F64(float("inf")), "float64 +infinity"),
         v("float64_-inf", F64(float("-inf")), "float64 -infinity"),
-        v("float64_nan", F64(float("nan")), "float64 NaN (compare with isnan)"),
+        v("float64_nan", F64(float("nan")), "float64 NaN, the canonical one: 7ff8000000000000 (compare with isnan)"),
+        # Decode-only: NaN with other bits (.NET's double.NaN, x86's 0.0 / 0.0) still reads as
+        # NaN, but encoders write the canonical one.
+        Vector("float64_nan_other_bits", bytes.fromhex("cbfff8000000000000"), F64(float("nan")), "value",
+               "float64 NaN with the sign bit set (.NET's double.NaN): decoders read it as NaN; decode-only", canonical=False),
         v("float32_1.5", F32(1.5), "float32"),
         v("float32_-0.25", F32(-0.25), "float32, negative"),
         v("float32_max", F32(3.4028234663852886e38), "float32, largest finite"),
@@ -418,7 +422,8 @@ def reply_vectors() -> list[Vector]:
             "reply_error_unreadable",
             "error",
             0,
-            {"code": 3, "code_name": "INVALID_ARGUMENT", "message": "not a msgpack message: ValueError: Unpack failed: incomplete input"},
+            {"code": 3, "code_name": "INVALID_ARGUMENT",
+             "message": "not a msgpack message: it ends in the middle of a value (cut short?)"},
             "an error about a message whose id could not be read: id 0",
         ),
     ]

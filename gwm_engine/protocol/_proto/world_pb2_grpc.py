@@ -107,15 +107,16 @@ class WorldServiceServicer:
 
     def Play(self, request_iterator, context):
         """Interactive play. The client streams actions; the server streams one frame per action,
-        except that LATEST ACTION WINS: while a frame is being produced, newly arrived relative
-        actions are coalesced into one pending action (moves summed per axis, turns summed per
-        axis) and an absolute pose replaces whatever was pending (a relative action after an
-        absolute pose is applied to that pose). So a client that sends faster than frames are
-        produced never builds a queue: it gets fewer frames, each answering everything sent so
-        far. Each frame echoes the `seq` and `client_time_us` of the LAST action it includes.
+        except that LATEST ACTION WINS: while a frame is being produced, newly arrived actions
+        become one pending action, applied one by one in the order sent (exact: the frame lands
+        where stepping each would have; an absolute pose replaces what came before it). So a
+        client that sends faster than frames are produced never builds a queue: it gets fewer
+        frames, each answering everything sent so far. Each frame echoes the `seq` and
+        `client_time_us` of the LAST action it includes; take the frame's pose as the truth.
         The first message must carry `session_id`; later ones may leave it empty (or repeat it).
-        A bad action ends the stream with INVALID_ARGUMENT naming its seq; the session stays
-        usable. When the client half-closes, the pending action is answered, then the stream ends.
+        A bad action ends the stream with INVALID_ARGUMENT naming its seq: no frame follows it,
+        and actions sent behind it are dropped with the call; the session stays usable. When the
+        client half-closes, the pending action is answered, then the stream ends.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

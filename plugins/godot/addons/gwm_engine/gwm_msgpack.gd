@@ -62,7 +62,10 @@ static func _encode(value: Variant, out: StreamPeerBuffer) -> String:
 			_encode_int(value, out)
 		TYPE_FLOAT:
 			out.put_u8(0xCB)
-			out.put_double(value)
+			if is_nan(value):  # every NaN as the canonical quiet NaN (ENGINE_LINK.md, "Golden vectors")
+				out.put_data(PackedByteArray([0x7F, 0xF8, 0, 0, 0, 0, 0, 0]))
+			else:
+				out.put_double(value)
 		TYPE_STRING, TYPE_STRING_NAME:
 			var data := String(value).to_utf8_buffer()
 			_header(data.size(), out, 0xA0, 31, [0xD9, 0xDA, 0xDB])
@@ -84,7 +87,10 @@ static func _encode(value: Variant, out: StreamPeerBuffer) -> String:
 			if not value is F32:
 				return "%s is not in the link's msgpack subset" % str(value)
 			out.put_u8(0xCA)
-			out.put_float(value.value)
+			if is_nan(value.value):
+				out.put_data(PackedByteArray([0x7F, 0xC0, 0, 0]))
+			else:
+				out.put_float(value.value)
 		_:
 			return "%s (%s) is not in the link's msgpack subset" % [
 				type_string(typeof(value)), str(value)]
