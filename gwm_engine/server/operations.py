@@ -37,9 +37,6 @@ from gwm_engine.world.mesh import check_collision_faces, to_glb
 
 T = TypeVar("T")
 
-# The world and the default model run on CPU torch; other runtimes come with gwm_engine.runtime.
-BACKENDS = ("torch-cpu",)
-
 _STATUS = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     SessionNotFound: grpc.StatusCode.NOT_FOUND,
@@ -79,7 +76,7 @@ class WorldOperations:
             max_pixels=MAX_PIXELS,
             rgb_encodings=message_conversion.RGB_ENCODINGS,
             depth_encodings=message_conversion.DEPTH_ENCODINGS,
-            backends=BACKENDS,
+            backends=self._model.describe().backends,
             max_sessions=self._config.max_sessions,
             open_sessions=len(self._manager),
             idle_timeout_s=self._config.idle_timeout_s,

@@ -57,7 +57,10 @@ static func _encode(value, out: StreamPeerBuffer) -> String:
 			_encode_int(value, out)
 		TYPE_REAL:
 			out.put_u8(0xCB)
-			out.put_double(value)
+			if is_nan(value):  # every NaN as the canonical quiet NaN (ENGINE_LINK.md, "Golden vectors")
+				out.put_data(PoolByteArray([0x7F, 0xF8, 0, 0, 0, 0, 0, 0]))
+			else:
+				out.put_double(value)
 		TYPE_STRING:
 			var data: PoolByteArray = value.to_utf8()
 			_header(data.size(), out, 0xA0, 31, [0xD9, 0xDA, 0xDB])
@@ -79,7 +82,10 @@ static func _encode(value, out: StreamPeerBuffer) -> String:
 			if not value is F32:
 				return "%s is not in the link's msgpack subset" % str(value)
 			out.put_u8(0xCA)
-			out.put_float(value.value)
+			if is_nan(value.value):
+				out.put_data(PoolByteArray([0x7F, 0xC0, 0, 0]))
+			else:
+				out.put_float(value.value)
 		_:
 			return "type %d (%s) is not in the link's msgpack subset" % [typeof(value), str(value)]
 	return ""
