@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import grpc
 import msgpack
 from websockets.sync.client import ClientConnection, connect
 
-from gwm_engine.protocol import link_messages
+from gwm_engine.protocol import chunks, link_messages
 from gwm_engine.protocol._proto import world_pb2 as pb
-from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
+from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES, MAX_WORLD_FILE_BYTES
 from gwm_engine.protocol.link_messages import LinkMessage
 from gwm_engine.protocol.version import PROTOCOL_VERSION
 
@@ -65,7 +66,7 @@ class LinkClient:
                 self.close()
                 raise
 
-    def __enter__(self) -> "LinkClient":
+    def __enter__(self) -> LinkClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -99,6 +100,23 @@ class LinkClient:
     def call(self, message_type: str, **fields: Any) -> Any:
         """Send a request and wait for its reply's body; raises LinkCallError for an error reply."""
         return _body_or_raise(self.receive(self.send(message_type, **fields)))
+
+    def download(self, message_type: str, **fields: Any) -> bytes:
+        """A file from save_world_chunks or export_geometry_chunks: its chunks, reassembled."""
+        stream = self.send(message_type, **fields)
+        file = chunks.Reassembly(f"{message_type} file", MAX_WORLD_FILE_BYTES)
+        while not file.done:
+            chunk = _body_or_raise(self.receive(stream))
+            file.add(chunk.data, chunk.offset, chunk.total_bytes)
+        return bytes(file.file())
+
+    def load_world_chunks(self, world: bytes, **fields: Any) -> pb.LoadWorldResponse:
+        """load_world_chunks: `world` in chunks, the first with `fields` (protocol_version, encodings)."""
+        upload = self.next_id()
+        for offset, piece in chunks.pieces(world):
+            first = {"protocol_version": PROTOCOL_VERSION, **fields} if offset == 0 else {}
+            self.send("load_world_chunks", upload, data=piece, offset=offset, total_bytes=len(world), **first)
+        return _body_or_raise(self.receive(upload))
 
     def play(self, session_id: str, actions: Iterable[dict[str, Any]], lockstep: bool = True) -> Iterator[pb.Frame]:
         """A play stream: with `lockstep`, each action is sent only after the previous frame came

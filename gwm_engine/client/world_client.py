@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
@@ -22,11 +23,12 @@ from google.protobuf.json_format import MessageToDict
 
 from gwm_engine.client.errors import WorldError
 from gwm_engine.client.frames import Frame, frame_from_wire
+from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
-from gwm_engine.protocol import arrays
+from gwm_engine.protocol import arrays, chunks
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
+from gwm_engine.protocol.limits import CHUNK_BYTES, MAX_MESSAGE_BYTES, MAX_WORLD_FILE_BYTES
 from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 RGB_ENCODINGS = {"raw": pb.RGB_ENCODING_RAW, "jpeg": pb.RGB_ENCODING_JPEG, "png": pb.RGB_ENCODING_PNG}
@@ -60,7 +62,7 @@ class WorldClient:
         self._channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
         self._stub = pb_grpc.WorldServiceStub(self._channel)
 
-    def __enter__(self) -> "WorldClient":
+    def __enter__(self) -> WorldClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -75,6 +77,21 @@ class WorldClient:
             return method(request, timeout=self.timeout_s, metadata=self._metadata)
         except grpc.RpcError as e:
             raise WorldError.from_rpc(e) from None
+
+    def _download(self, method, request, what: str) -> bytes:
+        """A file from a *Chunks call, reassembled. No deadline: a big file takes its time."""
+        file = chunks.Reassembly(what, MAX_WORLD_FILE_BYTES)
+        responses = method(request, metadata=self._metadata)
+        try:
+            for chunk in responses:
+                file.add(chunk.data, chunk.offset, chunk.total_bytes)
+            return bytes(file.file())
+        except grpc.RpcError as e:
+            raise WorldError.from_rpc(e) from None
+        except InvalidInput as e:  # chunks that do not add up: a bug in the daemon
+            raise WorldError(grpc.StatusCode.INTERNAL, str(e)) from None
+        finally:
+            responses.cancel()
 
     def info(self) -> dict:
         """GetInfo as a dict: model, protocol version, limits, encodings."""
@@ -96,7 +113,7 @@ class WorldClient:
         seed: int = 0,
         scale_hint: ScaleHint | None = None,
         walk: bool = False,
-    ) -> "Session":
+    ) -> Session:
         """Seed a world. `image`: a file path, PNG/JPEG bytes or an (H, W, 3) uint8 array;
         `depth`: optional (H, W) metres for that image. The session's first frame is `session.frame`.
 
@@ -138,16 +155,27 @@ class WorldClient:
 
     def load_world(
         self, data: bytes, rgb_encoding: str = "raw", depth_encoding: str = "float32", include_mask: bool = True
-    ) -> "Session":
-        """A new session from `Session.save()` bytes; step it for its first frame."""
-        request = pb.LoadWorldRequest(
+    ) -> Session:
+        """A new session from `Session.save()` bytes; step it for its first frame. Worlds over
+        one chunk (4 MiB) go in chunks (LoadWorldChunks), so any size the daemon takes loads."""
+        fields = dict(
             protocol_version=PROTOCOL_VERSION,
-            world=data,
             rgb_encoding=_choice(RGB_ENCODINGS, rgb_encoding, "rgb_encoding"),
             depth_encoding=_choice(DEPTH_ENCODINGS, depth_encoding, "depth_encoding"),
             include_mask=include_mask,
         )
-        return Session(self, self._call(self._stub.LoadWorld, request).session)
+        if len(data) <= CHUNK_BYTES:
+            return Session(self, self._call(self._stub.LoadWorld, pb.LoadWorldRequest(world=data, **fields)).session)
+
+        def requests() -> Iterator[pb.LoadWorldChunk]:
+            for offset, piece in chunks.pieces(data):
+                yield pb.LoadWorldChunk(data=piece, offset=offset, total_bytes=len(data), **(fields if offset == 0 else {}))
+
+        try:
+            response = self._stub.LoadWorldChunks(requests(), metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise WorldError.from_rpc(e) from None
+        return Session(self, response.session)
 
 
 class Session:
@@ -172,7 +200,7 @@ class Session:
         self._seq = itertools.count(1)
         self.closed = False
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -225,14 +253,15 @@ class Session:
         finally:
             responses.cancel()  # the caller stopped early: end the stream instead of leaking it
 
-    def fork(self) -> "Session":
+    def fork(self) -> Session:
         """An independent copy of this world and pose, as a new session."""
         info = self._client._call(self._client._stub.Fork, pb.ForkRequest(session_id=self.id)).session
         return Session(self._client, info)
 
     def save(self) -> bytes:
-        """The world file (msgpack); `WorldClient.load_world` restores it."""
-        return self._client._call(self._client._stub.SaveWorld, pb.SaveWorldRequest(session_id=self.id)).world
+        """The world file (msgpack); `WorldClient.load_world` restores it. It comes in chunks
+        (SaveWorldChunks), so a world of any size can be saved."""
+        return self._client._download(self._client._stub.SaveWorldChunks, pb.SaveWorldRequest(session_id=self.id), "world file")
 
     def export_geometry(self, format: str = "ply", collision_faces: int = 0) -> bytes:
         """The world as a file: "ply", a binary PLY point cloud (x y z float, red green blue
@@ -241,8 +270,7 @@ class Session:
         request = pb.ExportGeometryRequest(
             session_id=self.id, format=_choice(GEOMETRY_FORMATS, format, "format"), collision_faces=collision_faces
         )
-        response = self._client._call(self._client._stub.ExportGeometry, request)
-        return response.glb if format == "glb" else response.ply
+        return self._client._download(self._client._stub.ExportGeometryChunks, request, f"{format} file")  # chunks, as `save`
 
     def close(self) -> None:
         self._client._call(self._client._stub.CloseSession, pb.CloseSessionRequest(session_id=self.id))

@@ -12,3 +12,10 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MIN_SIDE = 16
 MAX_SIDE = 2048
 MAX_PIXELS = 1920 * 1080
+
+# Chunked files (SaveWorldChunks, LoadWorldChunks, ExportGeometryChunks): each chunk's data is
+# at most this, far below the message limit so a stream never stalls on one huge message.
+CHUNK_BYTES = 4 * 1024 * 1024
+# The largest world file LoadWorldChunks takes: a 1920x1080 stereo world at the cache's
+# capacity is under 1 GiB; the rest is headroom for layers and denser caches.
+MAX_WORLD_FILE_BYTES = 4 * 1024 * 1024 * 1024

@@ -122,6 +122,11 @@ REQUESTS: dict[str, Schema] = {
     "export_geometry": schema_of(pb.ExportGeometryRequest),
     "close_session": schema_of(pb.CloseSessionRequest),
     "reset": schema_of(pb.ResetRequest),
+    # Files in chunks (world.proto's *Chunks calls): load_world_chunks is sent once per chunk,
+    # all with one id; the other two are answered with one reply per chunk.
+    "save_world_chunks": schema_of(pb.SaveWorldRequest),
+    "load_world_chunks": schema_of(pb.LoadWorldChunk),
+    "export_geometry_chunks": schema_of(pb.ExportGeometryRequest),
 }
 
 # Daemon -> client: a reply has the type and id of the request it answers; `error` answers any.
@@ -138,6 +143,9 @@ REPLIES: dict[str, Schema] = {
     "export_geometry": schema_of(pb.ExportGeometryResponse),
     "close_session": schema_of(pb.CloseSessionResponse),
     "reset": _FRAME,
+    "save_world_chunks": schema_of(pb.FileChunk),
+    "load_world_chunks": schema_of(pb.LoadWorldResponse),
+    "export_geometry_chunks": schema_of(pb.FileChunk),
     "error": ERROR,
 }
 

@@ -12,7 +12,10 @@ PROTOCOL_VERSION = "1.1.0"
 SUPPORTED_MAJORS = (1,)
 SUPPORTED_VERSIONS = tuple(f"{major}.x" for major in SUPPORTED_MAJORS)
 
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z.+-]*)?$")
+# Version numbers of up to nine digits: a longer one is no version, and int() of thousands of
+# digits is refused by Python itself. fullmatch, because `$` also matches before a final "\n".
+_SEMVER = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(?:[-+][0-9A-Za-z.+-]*)?")
+MAX_VERSION_CHARS = 64
 
 
 class ProtocolMismatch(Exception):
@@ -21,9 +24,10 @@ class ProtocolMismatch(Exception):
 
 def check_protocol_version(version: str) -> None:
     """Accept any version with a supported major; InvalidInput if malformed, else ProtocolMismatch."""
-    match = _SEMVER.match(version)
+    match = _SEMVER.fullmatch(version) if len(version) <= MAX_VERSION_CHARS else None
     if match is None:
-        raise InvalidInput(f"protocol_version must be semver such as {PROTOCOL_VERSION!r}, got {version!r}")
+        shown = repr(version) if len(version) <= MAX_VERSION_CHARS else f"{len(version)} characters"
+        raise InvalidInput(f"protocol_version must be semver such as {PROTOCOL_VERSION!r}, got {shown}")
     if int(match.group(1)) not in SUPPORTED_MAJORS:
         raise ProtocolMismatch(
             f"protocol version {version} is not supported; this server speaks "

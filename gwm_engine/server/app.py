@@ -61,8 +61,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from gwm_engine.model import load_model, runs_on
     from gwm_engine.protocol.ready_line import format_ready_line
     from gwm_engine.server.daemon import serve
+    from gwm_engine.server.malloc_tuning import keep_freed_memory
     from gwm_engine.server.transport import Endpoint
 
+    keep_freed_memory()  # before the model's threads exist: they would make arenas of their own
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         host=args.host,

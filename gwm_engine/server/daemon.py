@@ -1,6 +1,6 @@
 """The daemon's lifecycle: start its transports (gRPC, the engine link), serve, and shut down gracefully.
 
-SIGTERM or SIGINT: health turns NOT_SERVING at once (new sessions should go elsewhere), the
+SIGTERM or SIGINT: health turns NOT_SERVING and new sessions are refused (UNAVAILABLE) at once, the
 daemon keeps answering for `drain_s` so health checkers notice, then stops accepting calls and
 gives in-flight ones `shutdown_grace_s` to finish, on every transport. A second signal skips
 the waiting.
@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from gwm_engine.model import WorldModel
 from gwm_engine.server.batcher import StepBatcher
@@ -41,14 +41,18 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
     operations = WorldOperations(config, model, manager, batcher, executor)
     transports: list[Transport] = [GrpcTransport(config, operations), LinkServer(config, operations)]
     try:
-        await _run(transports, config, manager, on_ready)
+        await _run(transports, config, manager, operations, on_ready)
     finally:
         await batcher.close()
         executor.shutdown(wait=False, cancel_futures=True)
 
 
 async def _run(
-    transports: list[Transport], config: ServerConfig, manager: SessionManager, on_ready: Callable[[list[Endpoint]], None]
+    transports: list[Transport],
+    config: ServerConfig,
+    manager: SessionManager,
+    operations: WorldOperations,
+    on_ready: Callable[[list[Endpoint]], None],
 ) -> None:
     endpoints: list[Endpoint] = []
     started: list[Transport] = []
@@ -65,6 +69,7 @@ async def _run(
     try:
         await signals.first.wait()
         log.info("shutting down: NOT_SERVING, draining for %.1f s", config.drain_s)
+        operations.start_draining()  # new sessions are refused with UNAVAILABLE on every transport
         await asyncio.gather(*(t.drain() for t in transports))
         await signals.wait_second(config.drain_s)
         grace_s = 0 if signals.second.is_set() else config.shutdown_grace_s

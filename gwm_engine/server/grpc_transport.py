@@ -7,10 +7,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gwm_engine.protocol._proto import world_pb2 as pb
-from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
 from gwm_engine.server.auth import TokenInterceptor
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.grpc_service import WorldServicer
+from gwm_engine.server.grpc_service import WorldServicer, add_to_server
 from gwm_engine.server.operations import WorldOperations
 from gwm_engine.server.transport import Endpoint, Transport, format_address
 
@@ -40,7 +39,8 @@ class GrpcTransport(Transport):
         self._config = config
         interceptors = [TokenInterceptor(config.token)] if config.token else []
         self._server = grpc.aio.server(options=grpc_options(config), interceptors=interceptors)
-        pb_grpc.add_WorldServiceServicer_to_server(WorldServicer(operations), self._server)
+        stalled_s = config.keepalive_time_s + config.keepalive_timeout_s
+        add_to_server(WorldServicer(operations, stalled_s), self._server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import grpc
 from google.protobuf.message import Message
@@ -38,7 +37,7 @@ from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ch
 from gwm_engine.server import message_conversion, playground_http
 from gwm_engine.server.auth import token_matches
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.operations import WorldOperations, status_of
+from gwm_engine.server.operations import WorldOperations, error_reply
 from gwm_engine.server.playground_http import LINK_PATH
 from gwm_engine.server.transport import Endpoint, Transport, format_address
 
@@ -58,6 +57,11 @@ _UNARY: dict[str, Callable[[WorldOperations, Any, float], Awaitable[Message]]] =
     "export_geometry": lambda ops, body, arrived: ops.export_geometry(body),
     "close_session": lambda ops, body, arrived: ops.close_session(body),
     "reset": lambda ops, body, arrived: ops.reset(body, arrived),
+}
+# Calls answered with a stream of replies (file chunks), all with the request's id.
+_STREAMED: dict[str, Callable[[WorldOperations, Any], AsyncIterator[Message]]] = {
+    "save_world_chunks": lambda ops, body: ops.save_world_chunks(body),
+    "export_geometry_chunks": lambda ops, body: ops.export_geometry_chunks(body),
 }
 
 
@@ -98,7 +102,9 @@ class LinkServer(Transport):
             self._handle,
             self._config.host,
             self._config.link_port,
-            process_request=lambda connection, request: playground_http.handle_request(connection, request, self._config.host),
+            process_request=lambda connection, request: playground_http.handle_request(
+                connection, request, self._config.host, self._config.token, self.port
+            ),
             compression=None,  # frames are raw pixels and floats: deflate costs CPU and latency for little gain
             max_size=max_link_message_bytes(self._config),
             ping_interval=self._config.keepalive_time_s,  # finds engines that vanished, as gRPC keepalive does
@@ -183,8 +189,14 @@ class _Connection:
         self._streams: dict[int, _PlayStream] = {}
         # Calls and streams an error ended, still finishing: their ids are free again.
         self._ended: set[asyncio.Task] = set()
-        query = parse_qs(urlsplit(websocket.request.path).query) if websocket.request else {}
-        self._query_token = query.get("token", [None])[0]
+        # load_world_chunks uploads by id: a _PlayStream of LoadWorldChunks rather than actions.
+        self._uploads: dict[int, _PlayStream] = {}
+        self._failed_uploads: set[int] = set()  # ids whose upload failed: their later chunks are dropped
+        request, port = websocket.request, websocket.local_address[1] if websocket.local_address else 0
+        # hello's token may instead come with the link URL (?token=) or the playground's cookie.
+        self._request_token = (
+            (playground_http.query_token(request) or playground_http.cookie_token(request, port)) if request else None
+        )
 
     async def serve(self) -> None:
         try:
@@ -206,7 +218,7 @@ class _Connection:
 
     def _end(self, message_id: int) -> None:
         """Whatever holds `message_id` ends without another word: its id is free at once."""
-        stream = self._streams.pop(message_id, None)
+        stream = self._streams.pop(message_id, None) or self._uploads.pop(message_id, None)
         if stream is not None:
             stream.abort()
         task = self.tasks.pop(message_id, None)
@@ -237,6 +249,10 @@ class _Connection:
                 self._play(message)
             elif message.type == "play_end":
                 self._play_end(message.id)
+            elif message.type == "load_world_chunks":
+                self._upload(message)
+            elif message.type in _STREAMED:
+                self._start(message.id, lambda: self._call_streamed(message))
             else:
                 self._start(message.id, lambda: self._call(message, arrived))
         except Exception as e:  # noqa: BLE001 - reported to the client as an error message
@@ -255,7 +271,9 @@ class _Connection:
         if self.draining and message.id not in self._streams:
             raise LinkError(grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
         running = self.tasks.get(message.id)
-        to_stream = message.type in ("play", "play_end") and message.id in self._streams
+        to_stream = (message.type in ("play", "play_end") and message.id in self._streams) or (
+            message.type == "load_world_chunks" and message.id in self._uploads
+        )
         if running is not None and not running.done() and not to_stream:
             what = "an open play stream" if message.id in self._streams else "a call in flight"
             raise LinkError(
@@ -266,7 +284,7 @@ class _Connection:
 
     def _hello(self, body: dict) -> dict:
         if self._token:
-            given = body["token"] or self._query_token
+            given = body["token"] or self._request_token
             if not given:
                 raise LinkError(
                     grpc.StatusCode.UNAUTHENTICATED, "missing token: send it as hello's 'token' or the link URL's ?token="
@@ -300,6 +318,47 @@ class _Connection:
             await self._send(message.id, message.type, reply)
         except Exception as e:  # noqa: BLE001 - reported to the client as an error message
             await self._send_error(message.id, e)
+
+    async def _call_streamed(self, message: LinkMessage) -> None:
+        try:
+            async for reply in _STREAMED[message.type](self._operations, message.body):
+                await self._send(message.id, message.type, reply)
+        except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            await self._send_error(message.id, e)
+
+    def _upload(self, message: LinkMessage) -> None:
+        """One chunk of a load_world_chunks upload; the first with a free id opens it."""
+        chunk: pb.LoadWorldChunk = message.body
+        upload = self._uploads.get(message.id)
+        if upload is None:
+            if chunk.offset != 0 and message.id in self._failed_uploads:
+                return  # the rest of an upload that was answered with an error already
+            self._failed_uploads.discard(message.id)
+            upload = _PlayStream("")
+            self._start(message.id, lambda: self._run_upload(message.id, upload))
+            self._uploads[message.id] = upload
+        upload.put(chunk)
+
+    async def _run_upload(self, upload_id: int, upload: _PlayStream) -> None:
+        try:
+            reply = await self._operations.load_world_chunks(upload)
+        except _StreamEnded:
+            self._failed_uploads.add(upload_id)
+            return
+        except Exception as e:  # noqa: BLE001 - reported to the client as an error message
+            if self._uploads.get(upload_id) is upload:
+                del self._uploads[upload_id]  # before the error goes out: it is the upload's last message
+                self._failed_uploads.add(upload_id)
+                await self._send_error(upload_id, e)
+            return
+        finally:
+            if self._uploads.get(upload_id) is upload and upload.aborted:
+                del self._uploads[upload_id]
+        if self._uploads.pop(upload_id, None) is not upload:  # the link ended the upload meanwhile:
+            # nobody learns the new session's id, so it must not stay
+            await self._operations.close_session(pb.CloseSessionRequest(session_id=reply.session.session_id))
+            return
+        await self._send(upload_id, "load_world_chunks", reply)
 
     def _play(self, message: LinkMessage) -> None:
         """Checks every action as it is read, so a bad one ends its stream before any later
@@ -370,14 +429,9 @@ class _Connection:
 
     async def _send_error(self, message_id: int, error: Exception) -> None:
         if isinstance(error, LinkError):
-            code = error.code
-        else:
-            code = status_of(error)
-        if code is None:
-            log.error("engine link call %d failed", message_id, exc_info=error)
-            code, text = grpc.StatusCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"
-        else:
-            text = str(error)
+            code, text = error.code, str(error)
+        else:  # a bug is logged there, and answered without internals
+            code, text = error_reply(error, f"engine link call {message_id}")
         await self._send_bytes(link_messages.error_message(message_id, code, text))
 
     async def _send_bytes(self, data: bytes) -> None:

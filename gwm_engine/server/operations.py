@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 import grpc
 
@@ -25,27 +27,48 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry import CameraAction
 from gwm_engine.geometry.actions import MAX_MOVE_M, MAX_TURN_DEG
 from gwm_engine.model import WorldModel
+from gwm_engine.protocol import chunks
 from gwm_engine.protocol._proto import world_pb2 as pb
+from gwm_engine.protocol.limits import MAX_WORLD_FILE_BYTES
 from gwm_engine.protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS, ProtocolMismatch, check_protocol_version
 from gwm_engine.server import message_conversion
 from gwm_engine.server.action_mailbox import ActionMailbox
 from gwm_engine.server.batcher import StepBatcher
 from gwm_engine.server.config import ServerConfig
-from gwm_engine.server.sessions import SessionEntry, SessionManager, SessionNotFound, TooManySessions
+from gwm_engine.server.malloc_tuning import release_freed_memory
+from gwm_engine.server.sessions import FrameEncoding, SessionEntry, SessionManager, SessionNotFound, TooManySessions
 from gwm_engine.world import MAX_PIXELS, MAX_SIDE, MIN_SIDE, SessionConfig, StepFrame, WorldSession
 from gwm_engine.world.mesh import check_collision_faces, to_glb
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# How long after a large call its memory is handed back to the OS (see _release_memory).
+TRIM_DELAY_S = 0.2
+# Room in one message for the fields around a file's bytes (tags, lengths, point_count).
+_ENVELOPE_BYTES = 1024
+
+
+class ShuttingDown(Exception):
+    """The daemon is draining: no new sessions (UNAVAILABLE)."""
+
+
+class TooLarge(Exception):
+    """A reply over the message limit (RESOURCE_EXHAUSTED); the message names the chunked call."""
+
 
 _STATUS = {
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     SessionNotFound: grpc.StatusCode.NOT_FOUND,
     ProtocolMismatch: grpc.StatusCode.FAILED_PRECONDITION,
     TooManySessions: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    TooLarge: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    MemoryError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    ShuttingDown: grpc.StatusCode.UNAVAILABLE,
 }
 
 
-def status_of(error: Exception) -> grpc.StatusCode | None:
+def status_of(error: BaseException) -> grpc.StatusCode | None:
     """The status code an engine exception is reported with; None for a bug (INTERNAL)."""
     for kind, code in _STATUS.items():
         if isinstance(error, kind):
@@ -53,13 +76,54 @@ def status_of(error: Exception) -> grpc.StatusCode | None:
     return None
 
 
+def error_reply(error: BaseException, call: str) -> tuple[grpc.StatusCode, str]:
+    """The status and plain-words message a failed call is answered with, on every transport.
+
+    A bug is logged here, once, with its traceback, and the client is told only that the
+    daemon failed: exception names and texts are internals (paths, tensor sizes, library
+    messages) that the client can do nothing with."""
+    code = status_of(error)
+    if isinstance(error, MemoryError):  # its text is the allocator's ("DefaultCPUAllocator: ...")
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, f"{call}: the daemon has not enough memory for this request"
+    if code is None:
+        log.error("%s failed", call, exc_info=error)
+        return grpc.StatusCode.INTERNAL, f"{call} failed inside the daemon; its log has the details"
+    return code, str(error)
+
+
 class WorldOperations:
-    def __init__(self, config: ServerConfig, model: WorldModel, manager: SessionManager, batcher: StepBatcher, executor: Executor):
+    def __init__(
+        self, config: ServerConfig, model: WorldModel, manager: SessionManager, batcher: StepBatcher, executor: Executor
+    ):
         self._config = config
         self._model = model
         self._manager = manager
         self._batcher = batcher
         self._executor = executor
+        self.draining = False
+        self._trim_pending = False
+
+    def start_draining(self) -> None:
+        """From now on, new sessions (create, load, fork) are refused with UNAVAILABLE."""
+        self.draining = True
+
+    def _check_open(self) -> None:
+        if self.draining:
+            raise ShuttingDown("the daemon is shutting down and takes no new sessions; connect to another one")
+
+    async def _release_memory(self) -> None:
+        """Hand freed memory back to the OS after a call that held large buffers (see
+        malloc_tuning): a moment later, once the transport freed the request (it holds it
+        until the reply is out), and at most once per moment however many calls end in it."""
+        if self._trim_pending:
+            return
+        self._trim_pending = True
+        asyncio.get_running_loop().call_later(TRIM_DELAY_S, self._trim)
+
+    def _trim(self) -> None:
+        self._trim_pending = False
+        with contextlib.suppress(RuntimeError):  # the executor is shut down: the daemon is stopping
+            asyncio.get_running_loop().run_in_executor(self._executor, release_freed_memory)
 
     async def _off_loop(self, fn: Callable[..., T], *args) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -87,6 +151,13 @@ class WorldOperations:
         )
 
     async def create_session(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
+        try:
+            return await self._create_session_checked(request)
+        finally:
+            await self._release_memory()
+
+    async def _create_session_checked(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
+        self._check_open()
         check_protocol_version(request.protocol_version)
         encoding = message_conversion.frame_encoding(
             request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask
@@ -103,14 +174,9 @@ class WorldOperations:
         message_conversion.scale_hint(request)  # checked before the image is decoded, like the size
         with self._manager.reserve():
             session = await self._off_loop(self._create_session, request, config)
-            entry = self._manager.add(session, encoding)
-        try:
-            first = await self._produce(entry.id, CameraAction(), 0, 0, time.perf_counter())
-        except BaseException:
-            with contextlib.suppress(SessionNotFound):  # keep the original error
-                self._manager.close(entry.id)
-            raise
-        return pb.CreateSessionResponse(session=message_conversion.session_info(entry), first_frame=first)
+            with self._manager.adding(session, encoding) as entry:  # unregistered again if the rest fails
+                first = await self._produce(entry.id, CameraAction(), 0, 0, time.perf_counter())
+                return pb.CreateSessionResponse(session=message_conversion.session_info(entry), first_frame=first)
 
     def _create_session(self, request: pb.CreateSessionRequest, config: SessionConfig) -> WorldSession:
         image, depth = message_conversion.decode_seed(request)
@@ -149,7 +215,9 @@ class WorldOperations:
             reader.cancel()
 
     @staticmethod
-    async def _read_actions(first: pb.Action, requests: AsyncIterator[pb.Action], session_id: str, mailbox: ActionMailbox) -> None:
+    async def _read_actions(
+        first: pb.Action, requests: AsyncIterator[pb.Action], session_id: str, mailbox: ActionMailbox
+    ) -> None:
         """Feed a Play stream's actions into its mailbox; a bad one ends the stream."""
         message = first
         try:
@@ -194,28 +262,74 @@ class WorldOperations:
         async def fork(entry: SessionEntry) -> tuple[WorldSession, SessionEntry]:
             return await self._off_loop(entry.session.fork), entry
 
+        self._check_open()
         with self._manager.reserve():
             session, parent = await self._manager.run(request.session_id, fork)
-            child = self._manager.add(session, parent.encoding)
-        return pb.ForkResponse(session=message_conversion.session_info(child))
+            with self._manager.adding(session, parent.encoding) as child:
+                return pb.ForkResponse(session=message_conversion.session_info(child))
 
-    async def save_world(self, request: pb.SaveWorldRequest) -> pb.SaveWorldResponse:
+    def _fits_one_message(self, size: int, what: str, unary: str, chunked: str) -> None:
+        if size + _ENVELOPE_BYTES > self._config.max_message_bytes:
+            raise TooLarge(
+                f"the {what} is {size / 1e6:.1f} MB, over the {self._config.max_message_bytes / 2**20:.0f} MiB message limit "
+                f"of {unary}; use {chunked}, which streams it in chunks (the Python SDK does)"
+            )
+
+    async def _save(self, session_id: str) -> bytes:
         async def save(entry: SessionEntry) -> bytes:
             return await self._off_loop(entry.session.save)
 
-        return pb.SaveWorldResponse(world=await self._manager.run(request.session_id, save))
+        return await self._manager.run(session_id, save)
+
+    async def save_world(self, request: pb.SaveWorldRequest) -> pb.SaveWorldResponse:
+        world = await self._save(request.session_id)
+        self._fits_one_message(len(world), "world file", "SaveWorld", "SaveWorldChunks (link: save_world_chunks)")
+        return pb.SaveWorldResponse(world=world)
+
+    async def save_world_chunks(self, request: pb.SaveWorldRequest) -> AsyncIterator[pb.FileChunk]:
+        for chunk in chunks.file_chunks(await self._save(request.session_id)):
+            yield chunk
 
     async def load_world(self, request: pb.LoadWorldRequest) -> pb.LoadWorldResponse:
-        check_protocol_version(request.protocol_version)
-        encoding = message_conversion.frame_encoding(
-            request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask
-        )
-        with self._manager.reserve():
-            session = await self._off_loop(WorldSession.load, request.world, self._model)
-            entry = self._manager.add(session, encoding)
-        return pb.LoadWorldResponse(session=message_conversion.session_info(entry))
+        try:
+            self._check_open()
+            check_protocol_version(request.protocol_version)
+            encoding = message_conversion.frame_encoding(
+                request.rgb_encoding, request.depth_encoding, request.jpeg_quality, request.include_mask
+            )
+            return await self._load(request.world, encoding)
+        finally:
+            await self._release_memory()
 
-    async def export_geometry(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
+    async def load_world_chunks(self, requests: AsyncIterator[pb.LoadWorldChunk]) -> pb.LoadWorldResponse:
+        """LoadWorld from chunks: the first carries the request's fields; done at total_bytes."""
+        file = chunks.Reassembly("world file", MAX_WORLD_FILE_BYTES)
+        try:
+            encoding = None
+            async for chunk in requests:
+                if encoding is None:
+                    self._check_open()
+                    check_protocol_version(chunk.protocol_version)
+                    encoding = message_conversion.frame_encoding(
+                        chunk.rgb_encoding, chunk.depth_encoding, chunk.jpeg_quality, chunk.include_mask
+                    )
+                    self._manager.check_room()  # before the upload, not after a gigabyte of it
+                if file.add(chunk.data, chunk.offset, chunk.total_bytes):
+                    break
+            if encoding is None:
+                raise InvalidInput("LoadWorldChunks got no chunks; the first must carry protocol_version")
+            return await self._load(file.file(), encoding)
+        finally:
+            del file
+            await self._release_memory()
+
+    async def _load(self, world: bytes | bytearray, encoding: FrameEncoding) -> pb.LoadWorldResponse:
+        with self._manager.reserve():
+            session = await self._off_loop(WorldSession.load, world, self._model)
+            with self._manager.adding(session, encoding) as entry:
+                return pb.LoadWorldResponse(session=message_conversion.session_info(entry))
+
+    async def _export(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
         """The file a request asks for (PLY, or GLB with its collision budget) and its counts."""
         glb = message_conversion.geometry_format(request.format) == pb.GEOMETRY_FORMAT_GLB
         faces = check_collision_faces(request.collision_faces)
@@ -235,6 +349,19 @@ class WorldOperations:
 
         return await self._manager.run(request.session_id, export)
 
+    async def export_geometry(self, request: pb.ExportGeometryRequest) -> pb.ExportGeometryResponse:
+        response = await self._export(request)
+        what = "glTF file" if response.glb else "PLY file"
+        chunked = "ExportGeometryChunks (link: export_geometry_chunks)"
+        self._fits_one_message(len(response.ply or response.glb), what, "ExportGeometry", chunked)
+        return response
+
+    async def export_geometry_chunks(self, request: pb.ExportGeometryRequest) -> AsyncIterator[pb.FileChunk]:
+        response = await self._export(request)
+        for chunk in chunks.file_chunks(response.ply or response.glb, response.point_count):
+            yield chunk
+
     async def close_session(self, request: pb.CloseSessionRequest) -> pb.CloseSessionResponse:
         self._manager.close(request.session_id)
+        await self._release_memory()
         return pb.CloseSessionResponse()

@@ -7,8 +7,9 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.world import WorldSession
@@ -63,11 +64,15 @@ class SessionManager:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def check_room(self) -> None:
+        """TooManySessions unless a session could be added now."""
+        if len(self._sessions) + self._reserved >= self.max_sessions:
+            raise TooManySessions(f"the server already holds its maximum of {self.max_sessions} sessions; close one first")
+
     @contextlib.contextmanager
     def reserve(self) -> Iterator[None]:
         """Hold a slot while a session is built, so concurrent creates cannot overshoot the limit."""
-        if len(self._sessions) + self._reserved >= self.max_sessions:
-            raise TooManySessions(f"the server already holds its maximum of {self.max_sessions} sessions; close one first")
+        self.check_room()
         self._reserved += 1
         try:
             yield
@@ -79,6 +84,19 @@ class SessionManager:
         entry = SessionEntry(secrets.token_urlsafe(18), session, encoding, last_active=self._clock())
         self._sessions[entry.id] = entry
         return entry
+
+    @contextlib.contextmanager
+    def adding(self, session: WorldSession, encoding: FrameEncoding) -> Iterator[SessionEntry]:
+        """Register a session built under `reserve()` for the with-block, which finishes the call
+        (first frame, reply); if it fails, or its client goes away, the session is unregistered
+        again: a call that returns no session id must leave no session behind."""
+        entry = self.add(session, encoding)
+        try:
+            yield entry
+        except BaseException:
+            if self._sessions.get(entry.id) is entry:
+                self.close(entry.id)
+            raise
 
     def get(self, session_id: str) -> SessionEntry:
         entry = self._sessions.get(session_id)

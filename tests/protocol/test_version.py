@@ -15,7 +15,15 @@ def test_another_major_names_the_supported_versions(version):
         check_protocol_version(version)
 
 
-@pytest.mark.parametrize("version", ["", "1", "1.0", "v1.0.0", "01.0.0"])
+@pytest.mark.parametrize(
+    "version", ["", "1", "1.0", "v1.0.0", "01.0.0", "1.0.0\n", " 1.0.0", "1" * 5000 + ".0.0", "1.0.0-" + "a" * 100, "1234567890.0.0"]
+)
 def test_malformed_versions_are_invalid(version):
     with pytest.raises(InvalidInput, match="semver"):
         check_protocol_version(version)
+
+
+def test_a_long_version_is_not_echoed():
+    with pytest.raises(InvalidInput) as info:
+        check_protocol_version("1" * 5000)
+    assert "5000 characters" in str(info.value) and len(str(info.value)) < 200

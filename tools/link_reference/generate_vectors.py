@@ -429,8 +429,76 @@ def reply_vectors() -> list[Vector]:
     ]
 
 
+def chunk_vectors() -> list[Vector]:
+    """Files in chunks (ENGINE_LINK.md, "Files in chunks"): both directions."""
+    session_id = "b3JiaXQtc2Vzc2lvbi0wMDAx"
+    world = bytes(i * 29 % 256 for i in range(70000))  # a bin32 piece, as real chunks are
+
+    def req(name: str, message_type: str, message_id: int, fields: dict[str, Any], description: str) -> Vector:
+        value = {"type": message_type, "id": message_id, **fields}
+        data = encode(value)
+        link_messages.decode(data)
+        return Vector(name, data, value, "message", description, message_type=message_type, direction="client_to_daemon")
+
+    def rep(name: str, message_type: str, message_id: int, body: Any, description: str) -> Vector:
+        data = link_messages.encode(message_type, message_id, body)
+        return Vector(name, data, decode(data), "message", description, message_type=message_type, direction="daemon_to_client")
+
+    return [
+        req("request_save_world_chunks", "save_world_chunks", 12, {"session_id": session_id}, "SaveWorldRequest, answered in chunks"),
+        req(
+            "request_load_world_chunks_first",
+            "load_world_chunks",
+            13,
+            {
+                "protocol_version": PROTOCOL_VERSION,
+                "data": world[:40000],
+                "offset": 0,
+                "total_bytes": len(world),
+                "rgb_encoding": 2,
+                "depth_encoding": 2,
+                "jpeg_quality": 80,
+                "include_mask": True,
+            },
+            "the first LoadWorldChunk of upload 13: the LoadWorldRequest fields and the file's first 40000 bytes",
+        ),
+        req(
+            "request_load_world_chunks_last",
+            "load_world_chunks",
+            13,
+            {"data": world[40000:], "offset": 40000, "total_bytes": len(world)},
+            "the last LoadWorldChunk of upload 13: offset + its 30000 bytes = total_bytes",
+        ),
+        req(
+            "request_export_geometry_chunks", "export_geometry_chunks", 14, {"session_id": session_id}, "ExportGeometryRequest, in chunks"
+        ),
+        rep(
+            "reply_save_world_chunks_first",
+            "save_world_chunks",
+            12,
+            pb.FileChunk(data=world[:65536], offset=0, total_bytes=len(world)),
+            "a FileChunk of a world file: its first 65536 bytes (bin32), point_count 0",
+        ),
+        rep(
+            "reply_save_world_chunks_last",
+            "save_world_chunks",
+            12,
+            pb.FileChunk(data=world[65536:], offset=65536, total_bytes=len(world)),
+            "the last FileChunk: offset + its length = total_bytes",
+        ),
+        rep("reply_load_world_chunks", "load_world_chunks", 13, pb.LoadWorldResponse(session=_session_info(session_id)), "LoadWorldResponse"),
+        rep(
+            "reply_export_geometry_chunks_empty",
+            "export_geometry_chunks",
+            14,
+            pb.FileChunk(data=b"", offset=0, total_bytes=0, point_count=0),
+            "an empty file is one chunk with no data",
+        ),
+    ]
+
+
 def all_vectors() -> list[Vector]:
-    return value_vectors() + request_vectors() + reply_vectors()
+    return value_vectors() + request_vectors() + reply_vectors() + chunk_vectors()
 
 
 def index(vectors: list[Vector]) -> dict[str, Any]:

@@ -336,3 +336,35 @@ class ResetRequest(_message.Message):
     seq: int
     client_time_us: int
     def __init__(self, session_id: _Optional[str] = ..., seq: _Optional[int] = ..., client_time_us: _Optional[int] = ...) -> None: ...
+
+class FileChunk(_message.Message):
+    __slots__ = ("data", "offset", "total_bytes", "point_count")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    POINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    offset: int
+    total_bytes: int
+    point_count: int
+    def __init__(self, data: _Optional[bytes] = ..., offset: _Optional[int] = ..., total_bytes: _Optional[int] = ..., point_count: _Optional[int] = ...) -> None: ...
+
+class LoadWorldChunk(_message.Message):
+    __slots__ = ("protocol_version", "data", "offset", "total_bytes", "rgb_encoding", "depth_encoding", "jpeg_quality", "include_mask")
+    PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    RGB_ENCODING_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_ENCODING_FIELD_NUMBER: _ClassVar[int]
+    JPEG_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_MASK_FIELD_NUMBER: _ClassVar[int]
+    protocol_version: str
+    data: bytes
+    offset: int
+    total_bytes: int
+    rgb_encoding: RgbEncoding
+    depth_encoding: DepthEncoding
+    jpeg_quality: int
+    include_mask: bool
+    def __init__(self, protocol_version: _Optional[str] = ..., data: _Optional[bytes] = ..., offset: _Optional[int] = ..., total_bytes: _Optional[int] = ..., rgb_encoding: _Optional[_Union[RgbEncoding, str]] = ..., depth_encoding: _Optional[_Union[DepthEncoding, str]] = ..., jpeg_quality: _Optional[int] = ..., include_mask: _Optional[bool] = ...) -> None: ...

@@ -85,6 +85,21 @@ class WorldServiceStub:
                 request_serializer=gwm_dot_v1_dot_world__pb2.ResetRequest.SerializeToString,
                 response_deserializer=gwm_dot_v1_dot_world__pb2.Frame.FromString,
                 _registered_method=True)
+        self.SaveWorldChunks = channel.unary_stream(
+                '/gwm.v1.WorldService/SaveWorldChunks',
+                request_serializer=gwm_dot_v1_dot_world__pb2.SaveWorldRequest.SerializeToString,
+                response_deserializer=gwm_dot_v1_dot_world__pb2.FileChunk.FromString,
+                _registered_method=True)
+        self.LoadWorldChunks = channel.stream_unary(
+                '/gwm.v1.WorldService/LoadWorldChunks',
+                request_serializer=gwm_dot_v1_dot_world__pb2.LoadWorldChunk.SerializeToString,
+                response_deserializer=gwm_dot_v1_dot_world__pb2.LoadWorldResponse.FromString,
+                _registered_method=True)
+        self.ExportGeometryChunks = channel.unary_stream(
+                '/gwm.v1.WorldService/ExportGeometryChunks',
+                request_serializer=gwm_dot_v1_dot_world__pb2.ExportGeometryRequest.SerializeToString,
+                response_deserializer=gwm_dot_v1_dot_world__pb2.FileChunk.FromString,
+                _registered_method=True)
 
 
 class WorldServiceServicer:
@@ -173,6 +188,33 @@ class WorldServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SaveWorldChunks(self, request, context):
+        """Files of any size, in chunks (issue 23). SaveWorld, LoadWorld and ExportGeometry carry a
+        whole file in one message, so they refuse files over max_message_bytes with
+        RESOURCE_EXHAUSTED naming these calls; these stream the same bytes in FileChunks of at
+        most 4 MiB, in order, the last one ending at total_bytes. The Python SDK uses them.
+
+        SaveWorld in chunks: the same world file, streamed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadWorldChunks(self, request_iterator, context):
+        """LoadWorld in chunks: the first chunk carries the LoadWorldRequest fields; the call answers
+        once the chunk ending at total_bytes has arrived.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportGeometryChunks(self, request, context):
+        """ExportGeometry in chunks: the same PLY file, streamed; every chunk carries point_count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorldServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -225,6 +267,21 @@ def add_WorldServiceServicer_to_server(servicer, server):
                     servicer.Reset,
                     request_deserializer=gwm_dot_v1_dot_world__pb2.ResetRequest.FromString,
                     response_serializer=gwm_dot_v1_dot_world__pb2.Frame.SerializeToString,
+            ),
+            'SaveWorldChunks': grpc.unary_stream_rpc_method_handler(
+                    servicer.SaveWorldChunks,
+                    request_deserializer=gwm_dot_v1_dot_world__pb2.SaveWorldRequest.FromString,
+                    response_serializer=gwm_dot_v1_dot_world__pb2.FileChunk.SerializeToString,
+            ),
+            'LoadWorldChunks': grpc.stream_unary_rpc_method_handler(
+                    servicer.LoadWorldChunks,
+                    request_deserializer=gwm_dot_v1_dot_world__pb2.LoadWorldChunk.FromString,
+                    response_serializer=gwm_dot_v1_dot_world__pb2.LoadWorldResponse.SerializeToString,
+            ),
+            'ExportGeometryChunks': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportGeometryChunks,
+                    request_deserializer=gwm_dot_v1_dot_world__pb2.ExportGeometryRequest.FromString,
+                    response_serializer=gwm_dot_v1_dot_world__pb2.FileChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -498,6 +555,87 @@ class WorldService:
             '/gwm.v1.WorldService/Reset',
             gwm_dot_v1_dot_world__pb2.ResetRequest.SerializeToString,
             gwm_dot_v1_dot_world__pb2.Frame.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveWorldChunks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/gwm.v1.WorldService/SaveWorldChunks',
+            gwm_dot_v1_dot_world__pb2.SaveWorldRequest.SerializeToString,
+            gwm_dot_v1_dot_world__pb2.FileChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadWorldChunks(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/gwm.v1.WorldService/LoadWorldChunks',
+            gwm_dot_v1_dot_world__pb2.LoadWorldChunk.SerializeToString,
+            gwm_dot_v1_dot_world__pb2.LoadWorldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportGeometryChunks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/gwm.v1.WorldService/ExportGeometryChunks',
+            gwm_dot_v1_dot_world__pb2.ExportGeometryRequest.SerializeToString,
+            gwm_dot_v1_dot_world__pb2.FileChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -243,6 +243,14 @@ namespace GwmEngine.Tests
                     Assert.True(error.CodeName == GwmLinkException.CodeNameOf(error.Code), name + ": code " + error.Code + " named " + error.CodeName);
                     Assert.True(error.ServerMessage.Length > 0, name + ": empty message");
                     break;
+                case "save_world_chunks":
+                case "export_geometry_chunks":
+                    var chunk = FileChunk.FromFields(m);
+                    Assert.True(chunk.Offset + (ulong)chunk.Data.Length <= chunk.TotalBytes, name + ": chunk past total_bytes");
+                    break;
+                case "load_world_chunks":
+                    Assert.True(SessionInfo.FromFields(Fields.Map(m, "session")).Pose.Length == 16, name);
+                    break;
                 case "close_session":
                 case "play_end":
                     break;
