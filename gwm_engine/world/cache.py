@@ -3,8 +3,8 @@
 The seed (and any view generated whole) is a `ViewLayer`: a continuous surface that stays
 closed however near the camera comes, never evicted. What the per-frame fill adds goes in as
 surfels, each with the step that made it (its priority where it meets an older surface) and
-the step it was last seen. A surfel that would float in space a layer saw through (in front of
-the surface the seed showed) is not kept: the seed saw nothing there, so a revisit must not
+the step it was last seen. A surfel that would float in space the seed saw through (in front of
+the surface it showed) is not kept: the seed saw nothing there, so a revisit must not
 either.
 
 Memory and per-frame time stay flat on long walks:
@@ -31,7 +31,7 @@ from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, 
 KEEP_FRACTION = 0.75
 BLOCK = 4096
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
-# A surfel nearer than a layer's surface by more than this fraction lies in space the layer saw through.
+# A surfel nearer than the seed's surface by more than this fraction lies in space the seed saw through.
 FREE_SPACE_MARGIN = SAME_SURFACE
 _CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
 
@@ -63,9 +63,10 @@ class WorldCache:
 
     def add(self, xyz: torch.Tensor, rgb: torch.Tensor, radius: torch.Tensor, step: int) -> None:
         """Append points made at `step`: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32
-        (step PINNED: never evicted). Points in space a layer saw through are dropped."""
-        if self.layers and xyz.shape[0]:
-            keep = ~torch.stack([_in_free_space(layer, xyz) for layer in self.layers]).any(0)
+        (step PINNED: never evicted). Points in space the seed saw through are dropped."""
+        seen = [layer for layer in self.layers if layer.rank == 0]  # what was observed, not generated
+        if seen and xyz.shape[0]:
+            keep = ~torch.stack([_in_free_space(layer, xyz) for layer in seen]).any(0)
             xyz, rgb, radius = xyz[keep], rgb[keep], radius[keep]
         m = min(xyz.shape[0], self.capacity)
         if m == 0:
