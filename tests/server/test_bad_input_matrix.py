@@ -385,3 +385,47 @@ def test_every_playground_path_wants_the_token():
         with urllib.request.urlopen(base + "/sample_depth.f16?token=s3cret", timeout=10) as response:
             depth = np.frombuffer(response.read(), dtype="<f2")
             assert depth.size > 0 and np.all(depth > 0)
+
+
+def established_from(port: int) -> int:
+    """TCP connections in ESTABLISHED state whose local port is `port` (from /proc/net)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            next(rows)
+            for row in rows:
+                fields = row.split()
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
+
+
+_FROZEN = textwrap.dedent(
+    """
+    import sys, time, grpc
+    from gwm_engine.protocol._proto import world_pb2 as pb, world_pb2_grpc as pb_grpc
+    stub = pb_grpc.WorldServiceStub(grpc.insecure_channel(sys.argv[1]))
+    stub.GetInfo(pb.GetInfoRequest())
+    print("connected", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads the connection table of Linux's /proc")
+def test_a_frozen_client_is_dropped_after_keepalive_time_and_timeout(matrix_daemon: LocalDaemon):
+    """20 s without a ping answer, then 10 s for it: the daemon drops the connection by ~30 s."""
+    port = int(matrix_daemon.address.rsplit(":", 1)[1])
+    before = established_from(port)
+    frozen = subprocess.Popen([sys.executable, "-c", _FROZEN, matrix_daemon.address], stdout=subprocess.PIPE, text=True)
+    try:
+        assert frozen.stdout.readline().strip() == "connected"
+        assert established_from(port) == before + 1
+        frozen.send_signal(signal.SIGSTOP)  # its kernel still answers TCP; only gRPC's pings go unanswered
+        stopped = time.monotonic()
+        while established_from(port) > before:
+            assert time.monotonic() - stopped < 45, "the frozen client's connection outlived keepalive (20 + 10 s)"
+            time.sleep(0.5)
+    finally:
+        frozen.kill()
+        frozen.wait()
