@@ -77,7 +77,7 @@ def network_specs(preset: Preset) -> tuple[NetworkSpec, NetworkSpec]:
 
 PRESETS = {
     "small": Preset(),  # the CPU default
-    "large": Preset("large", 256, (48, 96, 160, 256), (48, 96, 128, 192)),  # for GPUs
+    "large": Preset("large", 256, depth_widths=(48, 96, 160, 256), completion_widths=(48, 96, 128, 192)),  # for GPUs
 }
 
 

@@ -8,7 +8,7 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.media import load_image
 from gwm_engine.model import LearnedModel, load_model
-from gwm_engine.model.learned import DEFAULT_WEIGHTS
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, PRESETS
 from gwm_engine.world.session import SessionConfig, WorldSession
 
 PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
@@ -19,6 +19,22 @@ def test_shipped_weights_are_small_and_load_by_default():
     assert sum(p.stat().st_size for p in weights) <= 30 * 2**20
     model = load_model()
     assert isinstance(model, LearnedModel) and model.name == "gwm-small"
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_the_widths_it_names_and_runs(name):
+    preset = PRESETS[name]
+    model = LearnedModel(preset)
+    assert preset.depth_arch == "structure-scale" and model.name == f"gwm-{name}"
+    for net, widths in ((model.depth_net, preset.depth_widths), (model.completion_net, preset.completion_widths)):
+        channels = {m.out_channels for m in net.modules() if isinstance(m, torch.nn.Conv2d)}
+        assert set(widths) <= channels, (name, widths, sorted(channels))
+    rgb, depth, mask = torch.rand(1, 3, 64, 64), torch.rand(1, 1, 64, 64) * 10 + 0.5, torch.ones(1, 1, 64, 64)
+    mask[..., 20:40, 20:40] = 0
+    with torch.inference_mode():
+        out_rgb, out_depth = model.complete(rgb * mask, depth * mask, mask)
+        est = model.estimate_depth(rgb, 60.0)
+    assert torch.isfinite(out_rgb).all() and torch.isfinite(out_depth).all() and torch.isfinite(est).all()
 
 
 @pytest.mark.parametrize("size", [(64, 64), (100, 150), (360, 640)])
