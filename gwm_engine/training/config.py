@@ -35,6 +35,8 @@ class TrainConfig:
                               low=0, high=1)
     device: str = setting("cpu", "where training runs: cpu, or cuda (an NVIDIA GPU; torchrun for several)",
                           choices=("cpu", "cuda"))
+    precision: str = setting("fp32", "arithmetic of each step: fp32, or bf16 autocast for GPUs with bf16 tensor cores "
+                             "(weights and optimiser stay float32)", choices=("fp32", "bf16"))
     data_config: DataConfig | None = setting(None, cli=False)  # None: DataConfig()
 
     def validate(self) -> TrainConfig:

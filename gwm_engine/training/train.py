@@ -218,7 +218,8 @@ def train_step(run: Run, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tens
     batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
     for g in run.opt.param_groups:
         g["lr"] = lr_at(run.step, run.cfg)
-    out = run.net(batch)
+    with torch.autocast(run.device.type, torch.bfloat16, enabled=run.cfg.precision == "bf16"):
+        out = run.net(batch)
     run.opt.zero_grad(set_to_none=True)
     out["loss"].backward()
     torch.nn.utils.clip_grad_norm_(run.trained.parameters(), 1.0)

@@ -96,3 +96,17 @@ def test_own_fill_is_the_network_as_inference_runs_it_live_or_as_a_snapshot(tmp_
     cfg = TrainConfig(out=tmp_path, steps=2, batch=2, workers=0, data_config=SMALL, networks="completion",
                       frozen_from=DEFAULT_WEIGHTS, init=DEFAULT_WEIGHTS, own_fill=1.0)
     assert LearnedModel.load(train(cfg)).meta["config"]["own_fill"] == 1.0
+
+
+def test_bf16_precision_runs_the_step_in_bf16_and_keeps_float32_weights(tmp_path: Path):
+    first_loss = {}
+    for precision in ("fp32", "bf16"):
+        cfg = TrainConfig(out=tmp_path / precision, steps=1, batch=2, workers=0, precision=precision, data_config=SMALL)
+        model = LearnedModel.load(train(cfg))
+        first_loss[precision] = json.loads((cfg.out / "log.jsonl").read_text().splitlines()[0])["loss"]
+        assert model.meta["config"]["precision"] == precision
+    # The same seed, weights and batch: only bf16 rounding tells the two losses apart.
+    assert first_loss["bf16"] != first_loss["fp32"]
+    assert abs(first_loss["bf16"] - first_loss["fp32"]) < 0.05 * first_loss["fp32"]
+    state = torch.load(tmp_path / "bf16" / "last.pt", weights_only=False)
+    assert all(v.dtype == torch.float32 for v in state["nets"].values() if v.is_floating_point())
