@@ -74,6 +74,7 @@ class SceneConfig:
 class DataCommandConfig:
     out: str = setting(help="shard directory (existing shards are kept)")
     trajectories: int = setting(2400, "trajectories to render", low=1)
+    size: tuple[int, int] = size_setting((256, 256))
     workers: int = setting(1, "rendering processes", low=1)
     seed: int = setting(0, "first scene seed", low=0)
 
@@ -192,11 +193,13 @@ def cmd_scene(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from gwm_engine.training.data import PER_SHARD, write_shards
+    from gwm_engine.training.data import PER_SHARD, DataConfig, write_shards
 
     check(from_args(DataCommandConfig, args))
     with tqdm(total=-(-args.trajectories // PER_SHARD), desc="rendering shards", unit="shard") as bar:
-        paths = write_shards(Path(args.out), args.trajectories, workers=args.workers, base_seed=args.seed, progress=bar.update)
+        paths = write_shards(Path(args.out), args.trajectories, workers=args.workers,
+                             config=DataConfig(height=args.size[1], width=args.size[0]), base_seed=args.seed,
+                             progress=bar.update)
     print(f"{len(paths)} shards of rendered trajectories in {args.out}")
     return 0
 
