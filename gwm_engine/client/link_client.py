@@ -48,13 +48,17 @@ def encode_request(message_type: str, message_id: int, fields: dict[str, Any]) -
 
 
 class LinkClient:
-    def __init__(self, url: str, token: str | None = None, hello: bool = True, timeout_s: float = 60.0, origin: str | None = None):
+    def __init__(
+        self, url: str, token: str | None = None, hello: bool = True, timeout_s: float = 60.0, origin: str | None = None
+    ):
         """Connect to `url` (ws://host:port/link) and, with `hello`, do the version handshake."""
         self.url = url
         self.timeout_s = timeout_s
         self._exit = contextlib.ExitStack()  # websockets wants connect() used as a context manager
         self._ws: ClientConnection = self._exit.enter_context(
-            connect(url, compression=None, max_size=MAX_MESSAGE_BYTES + link_messages.FRAMING_BYTES, open_timeout=timeout_s, origin=origin)
+            connect(
+                url, compression=None, max_size=MAX_MESSAGE_BYTES + link_messages.FRAMING_BYTES, open_timeout=timeout_s, origin=origin
+            )
         )
         self._ids = itertools.count(1)
         self._early: dict[int, list[LinkMessage]] = {}  # replies that came while waiting for another id

@@ -445,7 +445,9 @@ def chunk_vectors() -> list[Vector]:
         return Vector(name, data, decode(data), "message", description, message_type=message_type, direction="daemon_to_client")
 
     return [
-        req("request_save_world_chunks", "save_world_chunks", 12, {"session_id": session_id}, "SaveWorldRequest, answered in chunks"),
+        req(
+            "request_save_world_chunks", "save_world_chunks", 12, {"session_id": session_id}, "SaveWorldRequest, answered in chunks"
+        ),
         req(
             "request_load_world_chunks_first",
             "load_world_chunks",
@@ -470,7 +472,11 @@ def chunk_vectors() -> list[Vector]:
             "the last LoadWorldChunk of upload 13: offset + its 30000 bytes = total_bytes",
         ),
         req(
-            "request_export_geometry_chunks", "export_geometry_chunks", 14, {"session_id": session_id}, "ExportGeometryRequest, in chunks"
+            "request_export_geometry_chunks",
+            "export_geometry_chunks",
+            14,
+            {"session_id": session_id},
+            "ExportGeometryRequest, in chunks",
         ),
         rep(
             "reply_save_world_chunks_first",
@@ -486,7 +492,13 @@ def chunk_vectors() -> list[Vector]:
             pb.FileChunk(data=world[65536:], offset=65536, total_bytes=len(world)),
             "the last FileChunk: offset + its length = total_bytes",
         ),
-        rep("reply_load_world_chunks", "load_world_chunks", 13, pb.LoadWorldResponse(session=_session_info(session_id)), "LoadWorldResponse"),
+        rep(
+            "reply_load_world_chunks",
+            "load_world_chunks",
+            13,
+            pb.LoadWorldResponse(session=_session_info(session_id)),
+            "LoadWorldResponse",
+        ),
         rep(
             "reply_export_geometry_chunks_empty",
             "export_geometry_chunks",
