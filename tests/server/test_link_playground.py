@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VECTORS = Path(__file__).resolve().parents[2] / "proto" / "link_vectors"
-SLOW_FPS = 2  # the daemon's frame rate cap for the reprojection test
+SLOW_FPS = 1  # the daemon's frame rate cap for the reprojection test
 MAX_ERROR_CHARS = 160  # app.js: a longer error is cut to this
 
 
@@ -49,8 +49,10 @@ def browser() -> Iterator["sync_api.Browser"]:
 
 
 def open_playground(browser, daemon: LocalDaemon) -> Iterator["sync_api.Page"]:
-    """The playground, loaded and connected; fails the test on any script error in the page."""
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    """The playground, loaded and connected (`browser`: a browser or a context); fails the test
+    on any script error in the page."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1100, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(daemon.link_url.replace("ws://", "http://").removesuffix("/link") + "/")
@@ -186,30 +188,38 @@ def horizontal_shift(a: np.ndarray, b: np.ndarray, most: int) -> tuple[int, floa
 
 
 def test_the_view_turns_at_display_rate_between_frames(slow_page, tmp_path):
-    """The daemon is held at SLOW_FPS frames a second; while the left arrow is held the page
-    redraws the newest frame from the turning camera at display rate, so two screenshots
-    between the same two frames differ by a shift to the right (turning left moves the
-    world right in the image), and the page reports display fps >= 3x frame fps."""
+    """The daemon is held at SLOW_FPS frames a second. While the left arrow is held the page
+    redraws the newest frame from the turning camera at display rate: it reports display fps
+    >= 3x frame fps, and two screenshots between the same two frames differ by a shift to the
+    right (turning left moves the world right in the image)."""
     page = slow_page
-    page.evaluate("() => { const s = document.getElementById('speed'); s.value = '0.25'; s.dispatchEvent(new Event('input')); }")
+    page.evaluate("() => { const s = document.getElementById('speed'); s.value = '0.1'; s.dispatchEvent(new Event('input')); }")
     start_sample(page)
     page.keyboard.down("ArrowLeft")
     try:
         time.sleep(6)  # rates over their 3 s windows; the mesh settles to what this machine draws smoothly
         display = float(page.inner_text("#display-fps"))
         frame_rate = float(page.inner_text("#fps"))
-        assert 0 < frame_rate <= SLOW_FPS * 1.25, f"the daemon's frame rate {frame_rate} is not held near {SLOW_FPS}"
-        assert display >= 3 * frame_rate, f"display {display} fps is not 3x the frames' {frame_rate} fps"
         photon = page.inner_text("#photon")
+        # The page reads frames when its busy main thread gets to them, which jitters their spacing.
+        assert 0 < frame_rate <= SLOW_FPS * 2, f"the daemon's frame rate {frame_rate} is not held near {SLOW_FPS}"
+        assert display >= 3 * frame_rate, f"display {display} fps is not 3x the frames' {frame_rate} fps"
         assert photon != "–" and float(photon) > 0
 
-        view = page.locator("#rgb")
-        for _ in range(20):
-            index = page.inner_text("#index")
+        # Right after a frame arrives the next is a second away: two screenshots fit between.
+        box = page.locator("#rgb").bounding_box()
+
+        def screenshot() -> np.ndarray:
+            png_bytes = page.screenshot(clip=box, animations="allow", caret="initial", scale="css")
+            return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"))
+
+        for _ in range(10):
             count = frames(page)
-            first = np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("RGB"))
-            time.sleep(0.15)
-            second = np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("RGB"))
+            wait_frames(page, count + 1)
+            count, index = frames(page), page.inner_text("#index")
+            first = screenshot()
+            time.sleep(0.05)
+            second = screenshot()
             if frames(page) == count and page.inner_text("#index") == index:
                 break
         else:
@@ -217,7 +227,7 @@ def test_the_view_turns_at_display_rate_between_frames(slow_page, tmp_path):
     finally:
         page.keyboard.up("ArrowLeft")
     Image.fromarray(np.concatenate([first, second], axis=1)).save(tmp_path / "between_frames.png")
-    shift, error, unshifted = horizontal_shift(first, second, most=first.shape[1] // 4)
+    shift, error, unshifted = horizontal_shift(first, second, most=first.shape[1] // 2)
     assert shift >= 3, f"the view moved {shift} px between screenshots of one frame (want > 0: right, as a left turn looks)"
     assert error < 0.6 * unshifted, f"a shift of {shift} px explains little of the change ({error:.1f} vs {unshifted:.1f})"
 
@@ -425,3 +435,28 @@ def test_the_page_predicts_poses_as_the_daemon_applies_actions(page):
         [start.ravel().tolist(), wire],
     )
     assert np.allclose(np.array(got), np.array(expected), atol=1e-9)
+
+
+def test_a_gamepad_walks_and_resets(browser, daemon):
+    """The standard gamepad layout (the browser's Gamepad API): left stick up walks forward,
+    Select resets. There is no gamepad here, so the page is given one with the API's shape."""
+    context = browser.new_context()
+    context.add_init_script(
+        """(() => {
+            const pad = { connected: true, axes: [0, 0, 0, 0], buttons: Array.from({ length: 17 }, () => ({ pressed: false })) };
+            window.testGamepad = pad;
+            navigator.getGamepads = () => [pad];
+        })();"""
+    )
+    pages = open_playground(context, daemon)
+    page = next(pages)
+    try:
+        start_sample(page)
+        page.evaluate("() => { window.testGamepad.axes[1] = -1; }")  # left stick pushed up
+        walked = "parseFloat(document.getElementById('position').textContent.split(',')[2]) < -0.05"
+        page.wait_for_function(walked, timeout=60_000)
+        page.evaluate("() => { window.testGamepad.axes[1] = 0; window.testGamepad.buttons[8].pressed = true; }")  # Select
+        page.wait_for_function("document.getElementById('position').textContent === '0.00, 0.00, 0.00 m'", timeout=30_000)
+    finally:
+        next(pages, None)
+        context.close()

@@ -130,6 +130,7 @@ const state = {
   session: null, // SessionInfo of the session being walked
   playId: null, // the open play stream, if any
   seq: 0,
+  resetSeq: 0, // the seq of the last reset: play frames before it are stale
   frames: 0,
   frameTimes: [], // performance.now() of recent frames, for the frame rate
   drawTimes: [], // performance.now() of recent display frames, for the display rate
@@ -140,7 +141,6 @@ const state = {
   mouse: { dx: 0, dy: 0 },
   padResetHeld: false,
   lastTick: null,
-  walkingSince: 0,
   meshCheckedAt: 0,
   view: null, // the Reprojector
   framePose: null, // the newest frame's pose
@@ -265,7 +265,7 @@ function startWalking(session) {
   state.photons = [];
   state.drawTimes = [];
   state.unanswered = [];
-  state.walkingSince = state.meshCheckedAt = performance.now();
+  state.meshCheckedAt = performance.now();
   setWorldControls(true);
   showSpeed();
   setStatus(`walking ${session.width}×${session.height}, ${Math.round(session.fov_deg)}° field of view: WASD, arrows, mouse on the view`);
@@ -331,6 +331,7 @@ async function reset() {
   const [major, minor] = String(state.info.protocol_version).split(".").map(Number);
   if (major > 1 || minor >= 1) {
     const seq = ++state.seq;
+    state.resetSeq = seq;
     const frame = await link.call("reset", { session_id: session.session_id, seq, client_time_us: nowUs() });
     state.unanswered = [];
     showFrame(frame);
@@ -359,7 +360,8 @@ function sendAction(action) {
 
 function onPlayMessage(id, message) {
   if (message.type === "play") {
-    showFrame(message);
+    // A frame of actions sent before a reset, finished after it: the reset's frame is newer.
+    if (Number(message.seq) >= state.resetSeq) showFrame(message);
     return;
   }
   // "error" or "play_end": the stream is over; the next action opens a new one.
@@ -472,8 +474,8 @@ function draw() {
     if (state.photons.length > 30) state.photons.shift();
     state.turnInputAt = null;
   }
-  $("display-fps").textContent = rate(state.drawTimes, now).toFixed(1);
-  $("fps").textContent = rate(state.frameTimes, now).toFixed(1);
+  $("display-fps").textContent = rate(state.drawTimes).toFixed(1);
+  $("fps").textContent = rate(state.frameTimes).toFixed(1);
   $("photon").textContent = state.photons.length ? median(state.photons).toFixed(1) : "–";
   adaptMesh(now);
   $("photon").textContent = state.photons.length ? median(state.photons).toFixed(1) : "–";
@@ -489,10 +491,11 @@ function adaptMesh(now) {
   document.body.dataset.meshStride = String(state.view.stride);
 }
 
-/** Events a second over the last RATE_WINDOW_MS (or since walking began, if sooner). */
-function rate(times, now) {
-  const span = Math.min(RATE_WINDOW_MS, now - state.walkingSince);
-  return span > 0 ? (times.length * 1000) / span : 0;
+/** Events a second over the last RATE_WINDOW_MS: intervals between the first and the last
+ * event in it (a count would read 4 frames in 3 s at one a second). */
+function rate(times) {
+  const n = times.length;
+  return n >= 2 ? ((n - 1) * 1000) / (times[n - 1] - times[0]) : 0;
 }
 
 function median(values) {
