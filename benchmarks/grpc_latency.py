@@ -1,24 +1,35 @@
-"""Action -> frame latency and multi-session throughput over gRPC, against the real daemon.
+"""Action -> frame latency and multi-session throughput over gRPC, against the real daemon, beside
+the in-process world step of the same model and seed, from one run.
 
-    .venv/bin/python benchmarks/grpc_latency.py [--image seed.png --depth seed.npy] [--seconds 6]
+    .venv/bin/python benchmarks/grpc_latency.py [--models default,classical] [--frames 100] [--seconds 5]
 
-Starts the daemon as a subprocess (twice: cross-session batching on, then off) and drives it
-through the SDK the way an engine does: a Play stream in lockstep (send an action, wait for
-its frame, send the next). It reports
-  - latency: client round trip from sending an action to holding its decoded frame, p50/p99,
-    and the resulting frames per second, for one session at 256x256 and 640x360;
-  - transport share: (round trip - server_total) / round trip, where server_total is the
-    server's own time from the action's arrival to the encoded frame (from Frame.timings);
-  - throughput: total and per-session fps with 1, 4 and 8 concurrent sessions (one
-    connection each) at 256x256, with and without batching, and their ratio.
+For each model (default: the bundled learned model, and the classical filler beside it):
+  - in-process step: `WorldSession.step` called directly (as benchmarks/world_step.py does), in a
+    child process on the daemon's cores; p50 of the step's own `total`;
+  - one session over gRPC, lockstep Play (send an action, wait for its decoded frame, send the
+    next) at 256x256, 640x360 and 1280x720: client round trip p50/p99, fps, the server's own
+    time `server_total` (action arrived -> frame encoded) and its ratio to the in-process step,
+    the encoding's time and stages (raw RGB8 + float32 depth + mask; and JPEG + float16 at 640x360);
+  - total frames per second of 1, 4 and 8 concurrent sessions at 256x256 (one connection each),
+    with the daemon's default batching (auto: it decides at start; the line says what it chose).
+Then PASS/MISS lines against the targets (issue 24), for each model.
+
+Cores: with 3 or more, the daemon (and the in-process step) get all but the last core and the
+clients (this process) the last one, so client work never takes the daemon's cores. With 2 they
+share both: the daemon's step uses two threads, and a lockstep client mostly sleeps waiting for
+its frame. `--client-cores` overrides.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
 import queue
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +40,10 @@ from gwm_engine.cli import SAMPLE_DEPTH, SAMPLE_IMAGE, demo_actions
 from gwm_engine.client import LocalDaemon, Session, WorldClient
 from gwm_engine.media import load_depth
 
+SIZES = ((256, 256), (640, 360), (1280, 720))
+SESSIONS = (1, 4, 8)
+STAGES = ("server_encode_rgb", "server_encode_depth", "server_encode_mask", "server_encode_message")
+
 
 @dataclass
 class Latency:
@@ -36,7 +51,7 @@ class Latency:
     p99_ms: float
     fps: float
     server_ms: float  # median server_total
-    transport_share: float  # median of (round trip - server_total) / round trip
+    encode_ms: dict[str, float]  # median server_encode and its stages
 
 
 def play_lockstep(session: Session, actions, until: float | None = None):
@@ -48,7 +63,7 @@ def play_lockstep(session: Session, actions, until: float | None = None):
             if until is not None and time.perf_counter() > until:
                 return
             yield action
-            answered.get(timeout=60)
+            answered.get(timeout=120)
 
     for frame in session.play(paced()):
         rtt_ms = (time.time_ns() // 1000 - frame.client_time_us) / 1000.0
@@ -56,23 +71,23 @@ def play_lockstep(session: Session, actions, until: float | None = None):
         yield frame, rtt_ms
 
 
-def measure_latency(client: WorldClient, seed: bytes, depth, width: int, height: int, frames: int) -> Latency:
-    with client.create_session(seed, depth=depth, width=width, height=height) as session:
+def measure_latency(client: WorldClient, seed: bytes, depth, width: int, height: int, frames: int, **encoding) -> Latency:
+    with client.create_session(seed, depth=depth, width=width, height=height, **encoding) as session:
         for _ in play_lockstep(session, demo_actions(10)):  # warm-up
             pass
-        rtts, servers, shares = [], [], []
+        rtts, timings = [], []
         start = time.perf_counter()
         for frame, rtt in play_lockstep(session, demo_actions(frames)):
             rtts.append(rtt)
-            servers.append(frame.timings["server_total"])
-            shares.append(max(0.0, rtt - frame.timings["server_total"]) / rtt)
+            timings.append(frame.timings)
         elapsed = time.perf_counter() - start
+    median = lambda key: statistics.median(t[key] for t in timings)  # noqa: E731
     return Latency(
         float(np.percentile(rtts, 50)),
         float(np.percentile(rtts, 99)),
         len(rtts) / elapsed,
-        statistics.median(servers),
-        statistics.median(shares),
+        median("server_total"),
+        {key: median(key) for key in ("server_encode", *STAGES)},
     )
 
 
@@ -105,39 +120,131 @@ def measure_throughput(address: str, seed: bytes, depth, sessions: int, seconds:
     return [c / elapsed for c in counts]
 
 
+def in_process_steps(weights: str | None, image: str, depth_path: str | None, frames: int) -> dict[str, float]:
+    """p50 of the step's `total` per size, stepping a session directly (no daemon)."""
+    from gwm_engine.media import decode_image
+    from gwm_engine.model import load_model
+    from gwm_engine.world import SessionConfig, WorldSession
+
+    model = load_model(weights)
+    rgb = decode_image(open(image, "rb").read())
+    depth = load_depth(depth_path) if depth_path else None
+    out = {}
+    for w, h in SIZES:
+        session = WorldSession.create(rgb, depth, SessionConfig(w, h), model)
+        for action in demo_actions(10):  # warm-up, as the daemon runs get
+            session.step(action)
+        out[f"{w}x{h}"] = statistics.median(session.step(a).timings["total"] for a in demo_actions(frames))
+    return out
+
+
+def split_cores(client_cores: str | None) -> tuple[set[int], set[int]]:
+    """(daemon cores, client cores); the same set twice where there are too few to split."""
+    cores = sorted(os.sched_getaffinity(0))
+    if client_cores:
+        clients = {int(c) for c in client_cores.split(",")}
+        return (set(cores) - clients) or set(cores), clients
+    if len(cores) >= 3:
+        return set(cores[:-1]), {cores[-1]}
+    return set(cores), set(cores)
+
+
+def pin_process(cores: set[int]) -> None:
+    """Every thread of this process (gRPC's included) onto `cores`; threads made later inherit it."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except OSError:  # a thread that ended meanwhile
+            pass
+
+
+def run_model(weights: str | None, args: argparse.Namespace, seed: bytes, depth, depth_path: str | None,
+              daemon_cores: set[int], client_cores: set[int]) -> dict:
+    pin_process(daemon_cores)  # the children below inherit the daemon's cores
+    child = [sys.executable, __file__, "--in-process", "--image", args.image, "--frames", str(args.frames)]
+    child += ["--depth", depth_path] if depth_path else []
+    child += ["--weights", weights] if weights else []
+    steps = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+    daemon_args = ["--weights", weights] if weights else []
+    with LocalDaemon(daemon_args) as daemon:
+        pin_process(client_cores)
+        with WorldClient(daemon.address) as client:
+            info = client.info()
+            latency = {f"{w}x{h}": measure_latency(client, seed, depth, w, h, args.frames) for w, h in SIZES}
+            compressed = measure_latency(
+                client, seed, depth, 640, 360, args.frames, rgb_encoding="jpeg", depth_encoding="float16"
+            )
+        fps = {n: measure_throughput(daemon.address, seed, depth, n, args.seconds) for n in SESSIONS}
+    pin_process(daemon_cores | client_cores)
+    return {"info": info, "steps": steps, "latency": latency, "compressed": compressed, "fps": fps}
+
+
+def report(name: str, r: dict) -> list[tuple[bool, str]]:
+    info, steps, latency, fps = r["info"], r["steps"], r["latency"], r["fps"]
+    batching = f"batching on ({info['batch_wait_ms']:g} ms wait)" if info["batch_wait_ms"] else "batching off"
+    print(f"\n## {name}: {info['model_name']} {info['model_version']} on {', '.join(info['backends'])}; daemon chose {batching}")
+    print("one session, lockstep Play, action -> decoded frame (raw RGB8 + float32 depth + mask)")
+    print(f"{'size':>9} {'p50 ms':>7} {'p99 ms':>7} {'fps':>6} {'step ms':>8} {'server ms':>9} {'ratio':>6} "
+          f"{'encode ms':>9}  rgb / depth / mask / message")
+    rows = [(size, r_, steps[size]) for size, r_ in latency.items()]
+    for size, x, step in rows:
+        e = x.encode_ms
+        print(f"{size:>9} {x.p50_ms:7.1f} {x.p99_ms:7.1f} {x.fps:6.1f} {step:8.1f} {x.server_ms:9.1f} {x.server_ms / step:6.2f} "
+              f"{e['server_encode']:9.2f}  " + " / ".join(f"{e[s]:.2f}" for s in STAGES))
+    c = r["compressed"]
+    print(f"{'640x360 JPEG + float16':>9}: p50 {c.p50_ms:.1f} ms, {c.fps:.1f} fps, server {c.server_ms:.1f} ms, encode "
+          f"{c.encode_ms['server_encode']:.2f} ms (" + " / ".join(f"{c.encode_ms[s]:.2f}" for s in STAGES) + ")")
+    print("\nconcurrent sessions at 256x256, lockstep, one connection each")
+    print(f"{'sessions':>8} {'total fps':>10} {'per session':>12} {'vs 1':>6}")
+    for n in SESSIONS:
+        print(f"{n:>8} {sum(fps[n]):10.1f} {min(fps[n]):5.1f}-{max(fps[n]):<6.1f} {sum(fps[n]) / sum(fps[1]):6.2f}")
+    checks = [
+        (x.server_ms <= 1.15 * step, f"{name} {size}: server_total {x.server_ms:.1f} ms = {x.server_ms / step:.2f} x the "
+         f"in-process step {step:.1f} ms (target <= 1.15)") for size, x, step in rows
+    ]
+    small, mid = latency["256x256"], latency["640x360"]
+    checks += [
+        (small.fps >= 30, f"{name} 256x256: {small.fps:.1f} fps end to end (target >= 30)"),
+        (mid.fps >= 15, f"{name} 640x360: {mid.fps:.1f} fps end to end (target >= 15)"),
+        (small.p99_ms <= 50, f"{name} 256x256: p99 {small.p99_ms:.1f} ms (target <= 50)"),
+    ]
+    checks += [(sum(fps[n]) >= sum(fps[1]), f"{name} {n} sessions: {sum(fps[n]):.1f} fps in total, {sum(fps[1]):.1f} with 1 "
+                f"(target >= 1 session's)") for n in SESSIONS[1:]]
+    return checks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", default=str(SAMPLE_IMAGE), help="seed image (default: the bundled sample)")
     parser.add_argument("--depth", default=None, help="seed depth .npy (default: the sample's, with the sample image)")
-    parser.add_argument("--frames", type=int, default=200, help="frames per latency run")
-    parser.add_argument("--seconds", type=float, default=6.0, help="length of each throughput run")
-    parser.add_argument("--batch-wait-ms", type=float, default=2.0)
+    parser.add_argument("--models", default="default,classical", help="comma-separated: default (the bundled model), "
+                        "classical, or weights files")
+    parser.add_argument("--frames", type=int, default=100, help="frames per latency run and per in-process size")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
+    parser.add_argument("--client-cores", default=None, help="comma-separated cores for the clients; the daemon gets "
+                        "the rest (default: the last core where there are 3 or more, else no pinning)")
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # the child measuring the step
+    parser.add_argument("--weights", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    depth_path = args.depth or (str(SAMPLE_DEPTH) if args.image == str(SAMPLE_IMAGE) else None)
+    if args.in_process:
+        print(json.dumps(in_process_steps(args.weights, args.image, depth_path, args.frames)))
+        return
     seed = open(args.image, "rb").read()
-    depth_path = args.depth or (SAMPLE_DEPTH if args.image == str(SAMPLE_IMAGE) else None)
     depth = load_depth(depth_path) if depth_path else None
-
-    latency: dict[str, Latency] = {}
-    fps: dict[tuple[str, int], list[float]] = {}
-    for mode, wait_ms in (("batched", args.batch_wait_ms), ("unbatched", 0.0)):
-        with LocalDaemon(["--batch-wait-ms", str(wait_ms)]) as daemon, WorldClient(daemon.address) as client:
-            info = client.info()
-            if mode == "batched":
-                for w, h in ((256, 256), (640, 360)):
-                    latency[f"{w}x{h}"] = measure_latency(client, seed, depth, w, h, args.frames)
-            for n in (1, 4, 8):
-                fps[(mode, n)] = measure_throughput(daemon.address, seed, depth, n, args.seconds)
-
-    print(f"model {info['model_name']} {info['model_version']}; one daemon, clients in this process; lockstep Play streams")
-    print("\none session, action -> decoded frame (raw RGB8 + float32 depth + mask)")
-    print(f"{'size':>9} {'p50 ms':>8} {'p99 ms':>8} {'fps':>7} {'server ms':>10} {'transport':>10}")
-    for size, r in latency.items():
-        print(f"{size:>9} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.fps:7.1f} {r.server_ms:10.1f} {r.transport_share:9.1%}")
-    print(f"\nconcurrent sessions at 256x256, batching wait {args.batch_wait_ms} ms vs off")
-    print(f"{'sessions':>8} {'batched fps':>12} {'per session':>12} {'unbatched fps':>14} {'per session':>12} {'ratio':>6}")
-    for n in (1, 4, 8):
-        on, off = fps[("batched", n)], fps[("unbatched", n)]
-        print(f"{n:>8} {sum(on):12.1f} {min(on):5.1f}-{max(on):<6.1f} {sum(off):14.1f} {min(off):5.1f}-{max(off):<6.1f} {sum(on) / sum(off):6.2f}")
+    daemon_cores, client_cores = split_cores(args.client_cores)
+    split = "shared, not pinned" if daemon_cores == client_cores else (
+        f"daemon on {sorted(daemon_cores)}, clients on {sorted(client_cores)}"
+    )
+    print(f"cores: {split}; load average at start {os.getloadavg()[0]:.2f}")
+    started = time.perf_counter()
+    checks = []
+    for name in args.models.split(","):
+        checks += report(name, run_model(None if name == "default" else name, args, seed, depth, depth_path, daemon_cores,
+                                         client_cores))
+    print(f"\nload average at end {os.getloadavg()[0]:.2f}; {time.perf_counter() - started:.0f} s")
+    for ok, line in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {line}")
 
 
 if __name__ == "__main__":

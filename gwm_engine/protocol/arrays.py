@@ -42,8 +42,10 @@ def depth_to_bytes(depth: np.ndarray, encoding: int) -> bytes:
     if encoding == pb.DEPTH_ENCODING_FLOAT32:
         return np.asarray(depth, dtype="<f4").tobytes()
     if encoding == pb.DEPTH_ENCODING_FLOAT16:
-        # Clip so far depths saturate at the largest half-float instead of becoming inf.
-        return np.clip(depth, -FLOAT16_MAX, FLOAT16_MAX).astype("<f2").tobytes()
+        # Clip so far depths saturate at the largest half-float instead of becoming inf; clipped
+        # straight into the half-float array (one pass, no float32 intermediate).
+        half = np.empty(np.shape(depth), dtype="<f2")
+        return np.clip(depth, -FLOAT16_MAX, FLOAT16_MAX, out=half, casting="same_kind").tobytes()
     if encoding == pb.DEPTH_ENCODING_UINT16_MM:
         mm = np.nan_to_num(np.asarray(depth, dtype=np.float64) * 1000.0, nan=0.0, posinf=UINT16_MM_MAX, neginf=0.0)
         return np.clip(np.rint(mm), 0, UINT16_MM_MAX).astype("<u2").tobytes()
@@ -74,7 +76,8 @@ def depth_from_bytes(data: bytes, encoding: int, width: int, height: int) -> np.
 
 def mask_to_bytes(mask: np.ndarray) -> bytes:
     """(H, W) bool -> one byte per pixel, 255 = seen in the world cache, 0 = generated."""
-    return (np.asarray(mask, dtype=bool).astype(np.uint8) * np.uint8(255)).tobytes()
+    # A bool array read as uint8 is 0/1 without a copy: one multiply makes the bytes' array.
+    return np.multiply(np.asarray(mask, dtype=bool).view(np.uint8), np.uint8(255)).tobytes()
 
 
 def mask_from_bytes(data: bytes, width: int, height: int) -> np.ndarray:

@@ -44,8 +44,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-wait-ms",
         type=float,
         default=_DEFAULTS.batch_wait_ms,
-        help="how long a step waits for other sessions' steps to batch with, 0..50 ms; 0 disables batching "
-        "(default %(default)s)",
+        help="with batching on (--batching), how long a step waits for other sessions' steps to batch with, "
+        "0..50 ms; 0 turns batching off (default %(default)s)",
     )
     parser.add_argument(
         "--max-fps",
@@ -73,6 +73,7 @@ def run_serve(args: argparse.Namespace) -> int:
         token=args.token if args.token is not None else os.environ.get("GWM_TOKEN") or None,
         max_sessions=args.max_sessions,
         idle_timeout_s=args.idle_timeout,
+        batching=args.batching,
         batch_wait_ms=args.batch_wait_ms,
         max_fps=args.max_fps,
         weights=args.weights,

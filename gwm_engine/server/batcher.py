@@ -7,6 +7,11 @@ can join, and a lone session never pays the wait. One batch runs at a time; requ
 arrive meanwhile gather for the next one, so every waiting session is in every batch (fair).
 (Letting two batches overlap was tried: no gain, and unfair; benchmarks/RESULTS.md.) With
 `wait_ms` 0 batching is off and every step runs on its own thread.
+
+Whether batching pays depends on the model and the machine: one batched pass saves per-call
+overhead (a GPU, a network's fixed cost), but steps the batch's sessions one after another in
+one thread, where alone they would overlap on the workers. `calibrate_batching` measures both
+on the served model at start, so the daemon turns batching on only where it raises throughput.
 """
 
 from __future__ import annotations
@@ -14,14 +19,71 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
 
+import gwm_engine
 from gwm_engine.geometry import CameraAction
-from gwm_engine.world import StepFrame, WorldSession, step_many
+from gwm_engine.media import decode_image, load_depth
+from gwm_engine.model import WorldModel
+from gwm_engine.world import SessionConfig, StepFrame, WorldSession, step_many
 
 log = logging.getLogger(__name__)
+
+_ASSETS = Path(gwm_engine.__file__).parent / "assets"
+# Batching must beat stepping alone by this much to be turned on: a batch also pays its wait,
+# and a calibration of a few rounds on a busy machine is only so precise.
+BATCHING_MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class BatchingCalibration:
+    """One round = one step of each of `sessions` sessions, timed both ways; the fastest round of
+    each (the one least disturbed by whatever else the machine runs)."""
+
+    sessions: int
+    batched_ms: float  # all in one step_many call (one model pass), as the batcher runs them
+    concurrent_ms: float  # each on its own worker thread, all at once, as with batching off
+
+    @property
+    def pays(self) -> bool:
+        return self.batched_ms * (1 + BATCHING_MARGIN) <= self.concurrent_ms
+
+
+def calibrate_batching(
+    model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256)
+) -> BatchingCalibration:
+    """Step `sessions` real sessions of `model` (seeded with the bundled sample view) batched and
+    concurrently on `executor`, alternating, after one warm-up round of each."""
+    image = decode_image((_ASSETS / "sample.png").read_bytes())
+    depth = load_depth(_ASSETS / "sample_depth.npy")
+    worlds = [WorldSession.create(image, depth, SessionConfig(*size), model) for _ in range(sessions)]
+    # Forward and turning: every step uncovers ground the model must fill, as a player's does.
+    action = CameraAction(move=(0.0, 0.0, 0.05), turn=(4.0, 0.0, 0.0))
+
+    def batched() -> None:
+        for result in step_many([(w, action) for w in worlds]):
+            if isinstance(result, Exception):
+                raise result
+
+    def concurrent() -> None:
+        list(executor.map(lambda w: w.step(action), worlds))
+
+    def timed(fn: Callable[[], None]) -> float:
+        t = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t) * 1e3
+
+    batched_ms, concurrent_ms = [], []
+    for i in range(rounds + 1):  # round 0 warms both up (first-call allocations, thread pools)
+        b, c = timed(batched), timed(concurrent)
+        if i > 0:
+            batched_ms.append(b)
+            concurrent_ms.append(c)
+    return BatchingCalibration(sessions, min(batched_ms), min(concurrent_ms))
 
 
 @dataclass
@@ -44,6 +106,11 @@ class StepBatcher:
     @property
     def enabled(self) -> bool:
         return self._wait_s > 0
+
+    @property
+    def wait_ms(self) -> float:
+        """The wait in force; 0 when batching is off."""
+        return self._wait_s * 1000.0
 
     async def step(self, session: WorldSession, action: CameraAction) -> StepFrame:
         """One step of `session`; the caller must hold the session's lock."""

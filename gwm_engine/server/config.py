@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from gwm_engine.errors import InvalidInput
 from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
 from gwm_engine.runtime import check_names
-from gwm_engine.settings import backend_setting, depth_kind_setting, depth_model_setting, device_setting, weights_setting
+from gwm_engine.settings import (
+    backend_setting,
+    depth_kind_setting,
+    depth_model_setting,
+    device_setting,
+    setting,
+    weights_setting,
+)
 
 
 @dataclass
@@ -18,10 +25,12 @@ class ServerConfig:
     token: str | None = None  # shared secret required in metadata when set
     max_sessions: int = 16
     idle_timeout_s: float = 600.0  # sessions without requests or an open Play stream are closed
-    # Cross-session batching wait; 0 steps every session on its own. Off by default: with the
-    # classical model there is no network to batch and waiting cost throughput
-    # (benchmarks/RESULTS.md, gRPC daemon); turn it on for learned models.
-    batch_wait_ms: float = 0.0
+    # Cross-session batching: "auto" measures at start whether it raises throughput with the
+    # served model on this machine (server/batcher.py, calibrate_batching) and turns it on only then.
+    batching: str = setting("auto", "cross-session batching: several sessions' steps in one model pass; auto: on "
+                            "only where a short measurement at start finds it faster with this model here",
+                            choices=("auto", "on", "off"))
+    batch_wait_ms: float = 2.0  # with batching on, how long a step waits for other sessions' steps; 0: off
     max_batch: int = 8  # most sessions stepped in one batched pass
     workers: int = 4  # threads running model and encoding work off the event loop
     # Most frames a second per Play stream; 0: as fast as the model goes. A cap makes a fast
@@ -50,6 +59,8 @@ class ServerConfig:
             raise InvalidInput("token must not be empty (leave it unset to disable authentication)")
         if min(self.max_sessions, self.max_batch, self.workers) < 1:
             raise InvalidInput("max_sessions, max_batch and workers must be at least 1")
+        if self.batching not in ("auto", "on", "off"):
+            raise InvalidInput(f"batching must be auto, on or off, got {self.batching!r}")
         if not 0 <= self.batch_wait_ms <= 50:
             raise InvalidInput(f"batch_wait_ms must be in 0..50, got {self.batch_wait_ms}")
         if not 0 <= self.max_fps <= 1000:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gwm_engine.model import WorldModel
-from gwm_engine.server.batcher import StepBatcher
+from gwm_engine.server.batcher import StepBatcher, calibrate_batching
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.grpc_transport import GrpcTransport
 from gwm_engine.server.link_transport import LinkServer
@@ -36,7 +36,8 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
     keep_freed_memory()
     executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="gwm-worker")
     manager = SessionManager(config.max_sessions, config.idle_timeout_s)
-    batcher = StepBatcher(executor, config.batch_wait_ms, config.max_batch, lambda: len(manager))
+    wait_ms = await _batch_wait_ms(config, model, executor)
+    batcher = StepBatcher(executor, wait_ms, config.max_batch, lambda: len(manager))
     # One set of operations behind every transport: the same sessions, batcher and semantics.
     operations = WorldOperations(config, model, manager, batcher, executor)
     transports: list[Transport] = [GrpcTransport(config, operations), LinkServer(config, operations)]
@@ -45,6 +46,29 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
     finally:
         await batcher.close()
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+# Sessions stepped together while calibrating batching: enough for a batch to show what it saves.
+CALIBRATION_SESSIONS = 4
+
+
+async def _batch_wait_ms(config: ServerConfig, model: WorldModel, executor: ThreadPoolExecutor) -> float:
+    """The batcher's wait: config.batch_wait_ms where batching is on, else 0; with batching
+    "auto", on only if a calibration on `model` finds a batch of sessions faster than the same
+    sessions stepped at once on the workers (so more sessions never lower total throughput)."""
+    if config.batching == "off" or config.batch_wait_ms == 0:
+        return 0.0
+    if config.batching == "on":
+        return config.batch_wait_ms
+    sessions = min(CALIBRATION_SESSIONS, config.max_batch, config.max_sessions)
+    if sessions < 2:
+        return 0.0
+    c = await asyncio.to_thread(calibrate_batching, model, executor, sessions)
+    log.info(
+        "cross-session batching %s: %d sessions' steps took %.1f ms batched, %.1f ms stepped at once",
+        "on" if c.pays else "off", c.sessions, c.batched_ms, c.concurrent_ms,
+    )
+    return config.batch_wait_ms if c.pays else 0.0
 
 
 async def _run(

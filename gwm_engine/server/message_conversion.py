@@ -85,10 +85,24 @@ def action_from_wire(message: pb.Action) -> CameraAction:
         raise InvalidInput(f"action seq {message.seq}: {e}") from None
 
 
+# Per-stage encoding times, added to Frame.timings_ms: each is summed over both eyes of a stereo
+# frame, and together with the message build ("server_encode_message") they make "server_encode".
+ENCODE_STAGES = ("server_encode_rgb", "server_encode_depth", "server_encode_mask", "server_encode_message")
+
+
 def frame_to_wire(frame: StepFrame, encoding: FrameEncoding, seq: int, client_time_us: int) -> pb.Frame:
-    """Encode a world StepFrame (and its right eye) for the wire; adds the `server_encode` timing."""
+    """Encode a world StepFrame (and its right eye) for the wire; adds the `server_encode` timing
+    and its stages (ENCODE_STAGES).
+
+    Each image is read once into the bytes the message holds: protobuf takes only `bytes`, so
+    that one copy is the least there is before serialization."""
     t0 = time.perf_counter()
-    K = frame.intrinsics
+    stages = dict.fromkeys(ENCODE_STAGES, 0.0)
+    eyes = [_encode_eye(frame, encoding, stages)]
+    if frame.right is not None:
+        eyes.append(_encode_eye(frame.right, encoding, stages))
+    t = time.perf_counter()
+    (rgb, depth, mask), K = eyes[0], frame.intrinsics
     message = pb.Frame(
         seq=seq,
         client_time_us=client_time_us,
@@ -101,21 +115,35 @@ def frame_to_wire(frame: StepFrame, encoding: FrameEncoding, seq: int, client_ti
         cx_px=K.cx,
         cy_px=K.cy,
         rgb_encoding=encoding.rgb,
-        rgb=_encode_rgb(frame.rgb, encoding),
+        rgb=rgb,
         depth_encoding=encoding.depth,
-        depth=arrays.depth_to_bytes(frame.depth, encoding.depth),
-        mask=arrays.mask_to_bytes(frame.mask) if encoding.include_mask else b"",
+        depth=depth,
+        mask=mask,
     )
     if frame.right is not None:
-        right = frame.right
-        message.right_pose.extend(arrays.pose_to_wire(right.pose))
-        message.right_rgb = _encode_rgb(right.rgb, encoding)
-        message.right_depth = arrays.depth_to_bytes(right.depth, encoding.depth)
-        if encoding.include_mask:
-            message.right_mask = arrays.mask_to_bytes(right.mask)
+        message.right_pose.extend(arrays.pose_to_wire(frame.right.pose))
+        message.right_rgb, message.right_depth, message.right_mask = eyes[1]
     message.timings_ms.update(frame.timings)
+    stages["server_encode_message"] = (time.perf_counter() - t) * 1e3
+    message.timings_ms.update(stages)
     message.timings_ms["server_encode"] = (time.perf_counter() - t0) * 1e3
     return message
+
+
+def _encode_eye(frame: StepFrame, encoding: FrameEncoding, stages: dict[str, float]) -> tuple[bytes, bytes, bytes]:
+    """One eye's (rgb, depth, mask) bytes; adds each stage's milliseconds to `stages`."""
+    t0 = time.perf_counter()
+    rgb = _encode_rgb(frame.rgb, encoding)
+    t1 = time.perf_counter()
+    depth = arrays.depth_to_bytes(frame.depth, encoding.depth)
+    t2 = time.perf_counter()
+    stages["server_encode_rgb"] += (t1 - t0) * 1e3
+    stages["server_encode_depth"] += (t2 - t1) * 1e3
+    if not encoding.include_mask:
+        return rgb, depth, b""
+    mask = arrays.mask_to_bytes(frame.mask)
+    stages["server_encode_mask"] += (time.perf_counter() - t2) * 1e3
+    return rgb, depth, mask
 
 
 def _encode_rgb(rgb: np.ndarray, encoding: FrameEncoding) -> bytes:
@@ -123,7 +151,9 @@ def _encode_rgb(rgb: np.ndarray, encoding: FrameEncoding) -> bytes:
         return encode_image(rgb, "jpeg", encoding.jpeg_quality)
     if encoding.rgb == pb.RGB_ENCODING_PNG:
         return encode_image(rgb, "png")
-    return np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
+    # tobytes writes any layout in row order in one pass (ascontiguousarray first would copy a
+    # strided view twice).
+    return np.asarray(rgb, dtype=np.uint8).tobytes()
 
 
 def session_info(entry: SessionEntry) -> pb.SessionInfo:

@@ -147,7 +147,7 @@ class WorldOperations:
             max_message_bytes=self._config.max_message_bytes,
             max_move_m=MAX_MOVE_M,
             max_turn_deg=MAX_TURN_DEG,
-            batch_wait_ms=self._config.batch_wait_ms,
+            batch_wait_ms=self._batcher.wait_ms,  # 0 where batching is off, by setting or calibration
         )
 
     async def create_session(self, request: pb.CreateSessionRequest) -> pb.CreateSessionResponse:

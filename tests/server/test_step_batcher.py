@@ -1,13 +1,16 @@
-"""Cross-session batching: concurrent steps of different sessions share one step_many call."""
+"""Cross-session batching: concurrent steps of different sessions share one step_many call, where a
+calibration at start found that it pays."""
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from gwm_engine.client import LocalDaemon, WorldClient
 from gwm_engine.geometry import CameraAction
 from gwm_engine.server import batcher as batcher_module
-from gwm_engine.server.batcher import StepBatcher
+from gwm_engine.server.batcher import BATCHING_MARGIN, BatchingCalibration, StepBatcher, calibrate_batching
 
 
 class FakeSession:
@@ -79,3 +82,44 @@ def test_zero_wait_disables_batching(calls):
     results = run_steps(["a", "b"], wait_ms=0, open_sessions=2)
     assert calls == [] and results == [("alone", "a"), ("alone", "b")]
 
+
+
+# -- calibration: whether batching pays, measured on the real model ------------------------------
+
+
+def test_calibration_times_real_steps_both_ways(model):
+    with ThreadPoolExecutor(2) as pool:
+        c = calibrate_batching(model, pool, sessions=2, rounds=1, size=(64, 64))
+    assert c.sessions == 2
+    # A round steps every session once; neither way can be free, nor slower than a step a second.
+    assert 0 < c.batched_ms < 2000 * c.sessions and 0 < c.concurrent_ms < 2000 * c.sessions
+
+
+def test_batching_pays_only_by_the_margin():
+    assert BatchingCalibration(4, batched_ms=100.0, concurrent_ms=200.0).pays
+    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=100.0 * (1 + BATCHING_MARGIN) - 1).pays
+    assert not BatchingCalibration(4, batched_ms=200.0, concurrent_ms=100.0).pays
+
+
+@pytest.mark.daemon
+@pytest.mark.parametrize("weights", [None, "classical"])
+def test_the_daemon_batches_only_where_its_calibration_found_it_pays(weights):
+    """batching auto: the daemon calibrates the served model at start and GetInfo reports the
+    wait it chose, the configured one where batching paid, 0 where it did not."""
+    args = ["--max-sessions", "2", "--batch-wait-ms", "3"] + (["--weights", weights] if weights else [])
+    with LocalDaemon(args) as daemon, WorldClient(daemon.address) as client:
+        wait_ms = client.info()["batch_wait_ms"]
+        found = re.search(r"batching (on|off): 2 sessions' steps took ([\d.]+) ms batched, ([\d.]+) ms stepped at once",
+                          daemon.log())
+    assert found, daemon.log()
+    pays = BatchingCalibration(2, float(found[2]), float(found[3])).pays
+    assert (found[1] == "on") == pays
+    assert wait_ms == (3.0 if pays else 0.0)
+
+
+@pytest.mark.daemon
+@pytest.mark.parametrize("batching, wait_ms", [("on", 3.0), ("off", 0.0)])
+def test_batching_on_or_off_skips_the_calibration(batching, wait_ms):
+    with LocalDaemon(["--batching", batching, "--batch-wait-ms", "3"]) as daemon, WorldClient(daemon.address) as client:
+        assert client.info()["batch_wait_ms"] == wait_ms
+        assert "stepped at once" not in daemon.log()
