@@ -8,6 +8,7 @@ import numpy as np
 from gwm_engine.client import CameraAction
 from gwm_engine.evaluation.metrics import psnr
 from gwm_engine.geometry import Intrinsics, apply_action
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 SIZE = 64
 
@@ -22,7 +23,7 @@ def check_frame(frame, width: int, height: int) -> None:
 
 def test_get_info_describes_the_server(client):
     info = client.info()
-    assert info["protocol_version"] == "1.0.0" and info["supported_protocol_versions"] == ["1.x"]
+    assert info["protocol_version"] == PROTOCOL_VERSION and info["supported_protocol_versions"] == ["1.x"]
     assert info["model_name"] and info["model_version"]
     assert "RGB_ENCODING_JPEG" in info["rgb_encodings"] and "DEPTH_ENCODING_UINT16_MM" in info["depth_encodings"]
     assert int(info["max_message_bytes"]) == 64 * 1024 * 1024

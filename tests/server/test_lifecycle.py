@@ -42,6 +42,7 @@ def test_reflection_lists_and_describes_the_service(daemon):
     service = next(s for f in files if f.package == "gwm.v1" for s in f.service)
     assert {m.name for m in service.method} == {
         "GetInfo", "CreateSession", "Play", "Step", "Fork", "SaveWorld", "LoadWorld", "ExportGeometry", "CloseSession",
+        "Reset", "SaveWorldChunks", "LoadWorldChunks", "ExportGeometryChunks",
     }
 
 
