@@ -112,7 +112,7 @@ class Stage:
 class Job:
     def __init__(self, cfg: JobConfig):
         self.cfg = cfg
-        self.out = Path(cfg.out)
+        self.out = Path(cfg.out).resolve()  # the stages run in the repository's root
         self.logs = self.out / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.start = time.monotonic()
@@ -390,13 +390,14 @@ def run_job(cfg: JobConfig) -> int:
         job.problems.append("no training data was rendered: nothing to train")
 
     verdict: list[tuple[str, bool]] = []
-    figures_ok = False
+    exported = figures_ok = False
     if final:
         onnx = out / "onnx"
         stage = job.run("export", ["export", "--format", "onnx", "--weights", str(final), "--out", str(onnx)],
                         job.seconds_for("export"))
+        exported = stage.rc == 0
         files = sorted(p.name for p in onnx.glob("*.onnx"))
-        rows.append(("onnx export", f"{', '.join(files)} + manifest.json" if stage.rc == 0 else f"failed (see {stage.log})"))
+        rows.append(("onnx export", f"{', '.join(files)} + manifest.json" if exported else f"failed (see {stage.log})"))
         scored = evaluate(job, final)
         if scored:
             new, shipped = scored
@@ -435,7 +436,7 @@ def run_job(cfg: JobConfig) -> int:
     elif verdict:
         print("the new weights do not beat the shipped ones on eval (" +
               "; ".join(text for text, ok in verdict if not ok) + "): keep the shipped weights")
-    return 0 if final and verdict and figures_ok else 1
+    return 0 if final and exported and verdict and figures_ok else 1
 
 
 def main() -> int:
