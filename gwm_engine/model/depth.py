@@ -72,7 +72,8 @@ class DepthNet(nn.Module):
         self.prior_weight = nn.Parameter(torch.ones(()))
         # Scale head: mean and max of the coarsest features, the structure's level, the log
         # tangent of the half field of view, the sky fraction -> the shift in log-depth.
-        self.scale = nn.Sequential(nn.Linear(2 * self.widths[-1] + 3, 64), nn.ReLU(), nn.Linear(64, 1))
+        # Leaky: at the head's high learning rate plain ReLUs died and left it a constant.
+        self.scale = nn.Sequential(nn.Linear(2 * self.widths[-1] + 3, 64), nn.LeakyReLU(0.1), nn.Linear(64, 1))
         nn.init.zeros_(self.scale[2].weight)  # starts at no shift: the structure's own level
         nn.init.zeros_(self.scale[2].bias)
 

@@ -21,6 +21,8 @@ from gwm_engine.scenes.primitives import SKY_RADIUS
 from gwm_engine.scenes.render import Scene
 from gwm_engine.scenes.seed_families import FOV_RANGE
 
+MIN_SUBJECT_M = 0.8
+
 
 def seed_view(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """A world-from-camera pose (4, 4) clear of every solid, and a vertical fov in degrees."""
@@ -37,8 +39,19 @@ def seed_view(scene: Scene, rng: np.random.Generator) -> tuple[np.ndarray, float
             if scene.clearance(trial[None])[0] >= 0.2:
                 eye = trial
                 break
-        yaw += rng.uniform(-180.0, 180.0) if rng.random() < 0.3 else rng.normal(0.0, 20.0)
-        pitch = float(np.clip(rng.normal(-8.0, 18.0), -70.0, 45.0))
+        # Nobody photographs a blank wall from a hand's breadth: the centre of the view is at
+        # least MIN_SUBJECT_M away (or, failing that in 20 draws, as far as any draw found).
+        best, best_free = None, -1.0
+        for _ in range(20):
+            turn = yaw + (rng.uniform(-180.0, 180.0) if rng.random() < 0.3 else rng.normal(0.0, 20.0))
+            tilt = float(np.clip(rng.normal(-8.0, 18.0), -70.0, 45.0))
+            centre = rotation_from_ypr(turn, tilt, 0.0) @ np.array([0.0, 0.0, -1.0])
+            free = float(scene.raycast(eye, centre[None])[0])
+            if free > best_free:
+                best, best_free = (turn, tilt), free
+            if free >= MIN_SUBJECT_M:
+                break
+        yaw, pitch = best
     else:
         yaw += rng.normal(0.0, 6.0)
         pitch = float(np.clip(pitch + rng.normal(0.0, 6.0), -85.0, 85.0))

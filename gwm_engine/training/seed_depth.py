@@ -1,7 +1,7 @@
 """Training the seed-depth network on seed views (`data.write_seed_view_shards`): structure and
 scale apart.
 
-    python -m gwm_engine.training.seed_depth --data runs/views --init gwm-small.pt --out runs/depth
+    python -m gwm_engine.training.seed_depth --data runs/views --scenes 1080 --workers 2 --init gwm-small.pt --out runs/depth
 
 - structure: L1 between the predicted and the true log-depth after removing their mean
   difference (scale-invariant: a room and its doll's-house copy score the same), plus L1 on the
@@ -28,12 +28,12 @@ import torch.nn.functional as F
 
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
-from gwm_engine.training.data import SeedViews, augment_colour, load_seed_views, validation_views
+from gwm_engine.training.data import SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
 
 WEIGHTS = {"structure": 1.0, "gradient": 0.5, "scale": 1.0, "sky": 0.2}
 # The scale head starts from nothing and must learn shifts of several units of log-depth (a
 # room's metres against a city's); at the U-Net's fine-tuning rate that took thousands of steps.
-SCALE_HEAD_LR = 20.0  # times the base rate
+SCALE_HEAD_LR = 10.0  # times the base rate
 
 
 @dataclass
@@ -129,7 +129,8 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
     preset = Preset(**(asdict(start.preset) | {"depth_arch": DepthNet.arch}))
     head = list(net.scale.parameters())
     body = [p for p in net.parameters() if all(p is not h for h in head)]
-    opt = torch.optim.AdamW([{"params": body, "factor": 1.0}, {"params": head, "factor": SCALE_HEAD_LR}], lr=cfg.lr, weight_decay=1e-4)
+    groups = [{"params": body, "factor": 1.0}, {"params": head, "factor": SCALE_HEAD_LR}]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=1e-4)
     log = open(cfg.out / "log.jsonl", "a")
     best, weights = float("inf"), cfg.out / "weights.pt"
     t0 = time.perf_counter()
@@ -167,7 +168,10 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True, help="folder of seed-view shards")
+    p.add_argument("--scenes", type=int, default=0, help="first render seed views of this many training scenes into --data "
+                   "(shards already there are kept)")
+    p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path)
     p.add_argument("--steps", type=int, default=3000)
@@ -178,6 +182,8 @@ def main() -> None:
     p.add_argument("--validate-every", type=int, default=250)
     p.add_argument("--validation-scenes", type=int, default=4, help="per family, scene seeds 500 and up")
     args = p.parse_args()
+    if args.scenes:
+        write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers)
     cfg = SeedDepthConfig(args.data, args.out, args.init, args.steps, args.batch, args.lr, args.warmup, args.seed,
                           validate_every=args.validate_every)
     train_seed_depth(cfg, validation_views(args.validation_scenes))
