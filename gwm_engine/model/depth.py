@@ -69,6 +69,8 @@ class DepthNet(nn.Module):
         # 2x2 pixel unshuffle: the U-Net runs at half the working size with 4x the channels.
         # Out: structure and sky logit, each as 4 sub-pixels.
         self.unet = UNet(6 * 4, 2 * 4, self.widths)
+        with torch.no_grad():  # sky is learned, not assumed: a fresh network sees none
+            self.unet.head.bias[4:] = -4.0
         self.prior_weight = nn.Parameter(torch.ones(()))
         # Scale head: mean and max of the coarsest features, the structure's level, the log
         # tangent of the half field of view, the sky fraction -> the shift in log-depth.

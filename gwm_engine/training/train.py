@@ -180,8 +180,14 @@ def setup(cfg: TrainConfig) -> Run:
         torch.cuda.set_device(device)
     torch.manual_seed(cfg.seed + rank)
     cfg.out.mkdir(parents=True, exist_ok=True)
-    model = LearnedModel(PRESETS[cfg.preset])
     trained_names = ("depth_net", "completion_net") if cfg.networks == "both" else (f"{cfg.networks}_net",)
+    # The depth network keeps the architecture of the file it comes from (weights made before
+    # the structure/scale split hold a ground-prior network); fresh ones get the preset's.
+    depth_from = cfg.init if "depth_net" in trained_names else cfg.frozen_from
+    preset = PRESETS[cfg.preset]
+    if depth_from:
+        preset = dataclasses.replace(preset, depth_arch=LearnedModel.load(depth_from).preset.depth_arch)
+    model = LearnedModel(preset)
     for path, names in ((cfg.frozen_from, {"depth_net", "completion_net"} - set(trained_names)), (cfg.init, trained_names)):
         if path:
             start = LearnedModel.load(path)
