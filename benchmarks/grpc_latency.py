@@ -158,6 +158,13 @@ def pin_process(cores: set[int]) -> None:
             pass
 
 
+def wait_for_calibration(daemon: LocalDaemon, timeout_s: float = 300.0) -> None:
+    """The daemon decides on batching in the background as it starts; measure after that."""
+    deadline = time.monotonic() + timeout_s
+    while "cross-session batching" not in daemon.log() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def run_model(weights: str | None, args: argparse.Namespace, seed: bytes, depth, depth_path: str | None,
               daemon_cores: set[int], client_cores: set[int]) -> dict:
     pin_process(daemon_cores)  # the children below inherit the daemon's cores
@@ -168,6 +175,7 @@ def run_model(weights: str | None, args: argparse.Namespace, seed: bytes, depth,
     daemon_args = ["--weights", weights] if weights else []
     with LocalDaemon(daemon_args) as daemon:
         pin_process(client_cores)
+        wait_for_calibration(daemon)
         with WorldClient(daemon.address) as client:
             info = client.info()
             latency = {f"{w}x{h}": measure_latency(client, seed, depth, w, h, args.frames) for w, h in SIZES}

@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 import gwm_engine
 from gwm_engine.geometry import CameraAction
@@ -37,6 +40,73 @@ _ASSETS = Path(gwm_engine.__file__).parent / "assets"
 # Batching must beat stepping alone by this much to be turned on: a batch also pays its wait,
 # and a calibration of a few rounds on a busy machine is only so precise.
 BATCHING_MARGIN = 0.25
+
+
+class StepThreads(Executor):
+    """The threads steps run on: one primary thread with torch's whole intra-op pool, and
+    overflow threads with one torch thread each for steps that come while it is busy.
+
+    Torch's CPU ops run on OpenMP, which keeps one pool of helper threads per thread that calls
+    them, and its helpers wait for the next op by spinning only while it manages no more threads
+    than there are cores; past that they sleep, and waking them costs every one of a step's
+    hundreds of small ops. A rotating pool of 4 workers made 4 such pools, and a step on it took
+    markedly longer than the same step in process (benchmarks/grpc_latency.py, ratio column). Here
+    only the primary thread has helpers, so a lone session steps as in process; steps of other
+    sessions meanwhile run one torch thread each instead of waking more pools. Every other
+    thread that runs torch ops (the daemon's workers) must have one torch thread too:
+    `single_torch_thread_pool`.
+    """
+
+    def __init__(self, overflow: int):
+        threads = torch.get_num_threads()
+        self._overflow = single_torch_thread_pool(max(1, overflow), "gwm-step-overflow")
+        self._primary = ThreadPoolExecutor(1, "gwm-step")
+        _start_threads(self._primary, 1, threads)
+        self._lock = threading.Lock()
+        self._primary_busy = False
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        with self._lock:
+            primary, self._primary_busy = not self._primary_busy, True
+        if not primary:
+            return self._overflow.submit(fn, *args, **kwargs)
+        future = self._primary.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._primary_done)
+        return future
+
+    def _primary_done(self, _: Future) -> None:
+        with self._lock:
+            self._primary_busy = False
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._primary.shutdown(wait, cancel_futures=cancel_futures)
+        self._overflow.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def single_torch_thread_pool(workers: int, name: str) -> ThreadPoolExecutor:
+    """A thread pool whose threads run torch ops on themselves alone: no OpenMP helper pools of
+    their own (see StepThreads)."""
+    threads = torch.get_num_threads()
+    pool = ThreadPoolExecutor(workers, name)
+    # torch.set_num_threads sets the calling thread's count and also the default of threads that
+    # start later: so all of the pool's threads start now, then the default is put back.
+    _start_threads(pool, workers, 1)
+    torch.set_num_threads(threads)
+    return pool
+
+
+def _start_threads(pool: ThreadPoolExecutor, count: int, torch_threads: int) -> None:
+    """Start all `count` threads of `pool` (each waits for the others), each with `torch_threads`."""
+    started = threading.Barrier(count)
+
+    def start(_: int) -> None:
+        # Torch sets a thread's count from the default on the thread's first parallel op (or
+        # this query), which would undo a count set before it.
+        torch.get_num_threads()
+        torch.set_num_threads(torch_threads)
+        started.wait()
+
+    list(pool.map(start, range(count)))
 
 
 @dataclass(frozen=True)
@@ -56,16 +126,18 @@ class BatchingCalibration:
 def calibrate_batching(
     model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256)
 ) -> BatchingCalibration:
-    """Step `sessions` real sessions of `model` (seeded with the bundled sample view) batched and
-    concurrently on `executor`, alternating, after one warm-up round of each."""
+    """Step `sessions` real sessions of `model` (seeded with the bundled sample view) on
+    `executor` (the daemon's StepThreads) batched and concurrently, alternating, after one
+    warm-up round of each."""
     image = decode_image((_ASSETS / "sample.png").read_bytes())
     depth = load_depth(_ASSETS / "sample_depth.npy")
-    worlds = [WorldSession.create(image, depth, SessionConfig(*size), model) for _ in range(sessions)]
+    # Made on the executor too: torch ops on any other thread would give it OpenMP helpers.
+    worlds = [executor.submit(WorldSession.create, image, depth, SessionConfig(*size), model).result() for _ in range(sessions)]
     # Forward and turning: every step uncovers ground the model must fill, as a player's does.
     action = CameraAction(move=(0.0, 0.0, 0.05), turn=(4.0, 0.0, 0.0))
 
     def batched() -> None:
-        for result in step_many([(w, action) for w in worlds]):
+        for result in executor.submit(step_many, [(w, action) for w in worlds]).result():
             if isinstance(result, Exception):
                 raise result
 
@@ -111,6 +183,11 @@ class StepBatcher:
     def wait_ms(self) -> float:
         """The wait in force; 0 when batching is off."""
         return self._wait_s * 1000.0
+
+    @wait_ms.setter
+    def wait_ms(self, value: float) -> None:
+        """Takes effect from the next step on (a calibration decides while the daemon serves)."""
+        self._wait_s = value / 1000.0
 
     async def step(self, session: WorldSession, action: CameraAction) -> StepFrame:
         """One step of `session`; the caller must hold the session's lock."""

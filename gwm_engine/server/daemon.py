@@ -13,10 +13,9 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from gwm_engine.model import WorldModel
-from gwm_engine.server.batcher import StepBatcher, calibrate_batching
+from gwm_engine.server.batcher import StepBatcher, StepThreads, calibrate_batching, single_torch_thread_pool
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.grpc_transport import GrpcTransport
 from gwm_engine.server.link_transport import LinkServer
@@ -34,41 +33,49 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
     Raises OSError if an address cannot be bound."""
     config.validate()
     keep_freed_memory()
-    executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="gwm-worker")
+    # Steps run on their own threads (see StepThreads); the rest (decoding, encoding, files) on
+    # `executor`, whose threads run torch ops one thread each so the steps keep their helpers.
+    steps = StepThreads(config.workers - 1)
+    executor = single_torch_thread_pool(config.workers, "gwm-worker")
     manager = SessionManager(config.max_sessions, config.idle_timeout_s)
-    wait_ms = await _batch_wait_ms(config, model, executor)
-    batcher = StepBatcher(executor, wait_ms, config.max_batch, lambda: len(manager))
+    batching_on = config.batching == "on" and config.batch_wait_ms > 0  # "auto" starts off, until calibrated
+    batcher = StepBatcher(steps, config.batch_wait_ms if batching_on else 0.0, config.max_batch, lambda: len(manager))
+    # In the background, so the daemon is ready as soon as it listens (tests start many daemons).
+    calibration = asyncio.create_task(_calibrate_batching(config, model, steps, batcher), name="batching-calibration")
     # One set of operations behind every transport: the same sessions, batcher and semantics.
     operations = WorldOperations(config, model, manager, batcher, executor)
     transports: list[Transport] = [GrpcTransport(config, operations), LinkServer(config, operations)]
     try:
         await _run(transports, config, manager, operations, on_ready)
     finally:
+        calibration.cancel()
         await batcher.close()
         executor.shutdown(wait=False, cancel_futures=True)
+        steps.shutdown(wait=False, cancel_futures=True)
 
 
 # Sessions stepped together while calibrating batching: enough for a batch to show what it saves.
 CALIBRATION_SESSIONS = 4
 
 
-async def _batch_wait_ms(config: ServerConfig, model: WorldModel, executor: ThreadPoolExecutor) -> float:
-    """The batcher's wait: config.batch_wait_ms where batching is on, else 0; with batching
-    "auto", on only if a calibration on `model` finds a batch of sessions faster than the same
-    sessions stepped at once on the workers (so more sessions never lower total throughput)."""
-    if config.batching == "off" or config.batch_wait_ms == 0:
-        return 0.0
-    if config.batching == "on":
-        return config.batch_wait_ms
+async def _calibrate_batching(config: ServerConfig, model: WorldModel, steps: StepThreads, batcher: StepBatcher) -> None:
+    """With batching "auto": turn it on (config.batch_wait_ms) only if a calibration on `model`
+    finds a batch of sessions faster than the same sessions stepped at once on the step threads,
+    so more sessions never lower total throughput."""
     sessions = min(CALIBRATION_SESSIONS, config.max_batch, config.max_sessions)
-    if sessions < 2:
-        return 0.0
-    c = await asyncio.to_thread(calibrate_batching, model, executor, sessions)
+    if config.batching != "auto" or config.batch_wait_ms == 0 or sessions < 2:
+        return
+    try:
+        c = await asyncio.to_thread(calibrate_batching, model, steps, sessions)
+    except Exception:  # any failure: batching stays off, serving goes on
+        log.exception("batching calibration failed; cross-session batching stays off")
+        return
     log.info(
         "cross-session batching %s: %d sessions' steps took %.1f ms batched, %.1f ms stepped at once",
         "on" if c.pays else "off", c.sessions, c.batched_ms, c.concurrent_ms,
     )
-    return config.batch_wait_ms if c.pays else 0.0
+    if c.pays:
+        batcher.wait_ms = config.batch_wait_ms
 
 
 async def _run(

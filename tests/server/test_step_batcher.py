@@ -3,14 +3,23 @@ calibration at start found that it pays."""
 
 import asyncio
 import re
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import torch
 
 from gwm_engine.client import LocalDaemon, WorldClient
 from gwm_engine.geometry import CameraAction
 from gwm_engine.server import batcher as batcher_module
-from gwm_engine.server.batcher import BATCHING_MARGIN, BatchingCalibration, StepBatcher, calibrate_batching
+from gwm_engine.server.batcher import (
+    BATCHING_MARGIN,
+    BatchingCalibration,
+    StepBatcher,
+    StepThreads,
+    calibrate_batching,
+)
 
 
 class FakeSession:
@@ -104,13 +113,15 @@ def test_batching_pays_only_by_the_margin():
 @pytest.mark.daemon
 @pytest.mark.parametrize("weights", [None, "classical"])
 def test_the_daemon_batches_only_where_its_calibration_found_it_pays(weights):
-    """batching auto: the daemon calibrates the served model at start and GetInfo reports the
-    wait it chose, the configured one where batching paid, 0 where it did not."""
+    """batching auto: the daemon calibrates the served model as it starts serving (off until
+    then) and GetInfo reports the wait it chose: the configured one where batching paid, else 0."""
     args = ["--max-sessions", "2", "--batch-wait-ms", "3"] + (["--weights", weights] if weights else [])
+    line = r"batching (on|off): 2 sessions' steps took ([\d.]+) ms batched, ([\d.]+) ms stepped at once"
     with LocalDaemon(args) as daemon, WorldClient(daemon.address) as client:
+        deadline = time.monotonic() + 240
+        while not (found := re.search(line, daemon.log())) and time.monotonic() < deadline:
+            time.sleep(0.2)
         wait_ms = client.info()["batch_wait_ms"]
-        found = re.search(r"batching (on|off): 2 sessions' steps took ([\d.]+) ms batched, ([\d.]+) ms stepped at once",
-                          daemon.log())
     assert found, daemon.log()
     pays = BatchingCalibration(2, float(found[2]), float(found[3])).pays
     assert (found[1] == "on") == pays
@@ -123,3 +134,26 @@ def test_batching_on_or_off_skips_the_calibration(batching, wait_ms):
     with LocalDaemon(["--batching", batching, "--batch-wait-ms", "3"]) as daemon, WorldClient(daemon.address) as client:
         assert client.info()["batch_wait_ms"] == wait_ms
         assert "stepped at once" not in daemon.log()
+
+
+def test_a_lone_step_has_the_torch_pool_and_a_concurrent_one_a_thread_of_its_own():
+    def where() -> tuple[str, int]:
+        return threading.current_thread().name, torch.get_num_threads()
+
+    threads = torch.get_num_threads()
+    steps = StepThreads(overflow=2)
+    try:
+        name, count = steps.submit(where).result()
+        assert name.startswith("gwm-step_") and count == threads
+        primary_free = threading.Event()
+        busy = steps.submit(primary_free.wait)  # the primary is taken: the next step overflows
+        name, count = steps.submit(where).result()
+        primary_free.set()
+        busy.result()
+        assert name.startswith("gwm-step-overflow") and count == 1
+        assert steps.submit(where).result() == (f"{name.split('-overflow')[0]}_0", threads)  # free again
+        # Threads started later (the daemon's other workers) keep torch's default.
+        with ThreadPoolExecutor(1) as other:
+            assert other.submit(torch.get_num_threads).result() == threads
+    finally:
+        steps.shutdown()
