@@ -27,7 +27,7 @@ EDGE_JUMP = 0.08
 # A quad magnified to m target pixels gets ceil(m / SPACING) samples a side: sample spacing up to
 # SPACING pixels leaves only thin gaps, which the splat's pin-hole passes close.
 SPACING = 1.35
-MAX_SUBDIVISION = 12
+MAX_SUBDIVISION = 32
 # Quads are sampled in blocks this many a side, magnified as much as the block's corners say, a
 # little more for perspective (a block's near side is magnified more than its average).
 BLOCK = 4
@@ -100,6 +100,25 @@ class ViewLayer:
         qy = R0.reshape(-1, 1) + dy.reshape(1, -1)
         qx = C0.reshape(-1, 1) + dx.reshape(1, -1)
         self.block_quads = torch.where((qy < H - 1) & (qx < W - 1), qy * (W - 1) + qx, -1)  # (blocks, BLOCK * BLOCK)
+
+    @classmethod
+    def from_view(cls, rgb: torch.Tensor, depth: torch.Tensor, pose: np.ndarray, K: Intrinsics, rank: int) -> "ViewLayer":
+        """A view (H, W) as a layer with a one-pixel ring around it: the surface continued half a
+        pixel past the border pixels' centres (inverse depth extrapolated, colour repeated), so
+        the view's own edge stays covered when the camera comes closer. The ring lies outside
+        the view itself, so from where the view was taken nothing changes."""
+        inv = torch.where(depth > 0, depth.clamp_min(1e-6).reciprocal(), 0.0)
+        p = torch.nn.functional.pad(inv[None, None], (1, 1, 1, 1), mode="replicate")[0, 0]
+        inner = torch.nn.functional.pad(inv[1:-1, 1:-1][None, None], (2, 2, 2, 2), mode="replicate")[0, 0]
+        ring = torch.ones_like(p, dtype=torch.bool)
+        ring[1:-1, 1:-1] = False
+        outward = (2 * p - inner).clamp(0.5 * p, 2 * p)
+        inv_padded = torch.where(ring, outward, p)
+        depth_padded = torch.where(inv_padded > 0, inv_padded.clamp_min(1e-9).reciprocal(), 0.0)
+        rgb_padded = torch.nn.functional.pad(rgb.permute(2, 0, 1)[None].float(), (1, 1, 1, 1), mode="replicate")[0]
+        H, W = depth.shape
+        K_padded = Intrinsics(K.fx, K.fy, K.cx + 1, K.cy + 1, W + 2, H + 2)
+        return cls(rgb_padded.permute(1, 2, 0).to(torch.uint8).contiguous(), depth_padded, pose, K_padded, rank)
 
     @property
     def valid(self) -> torch.Tensor:
@@ -208,7 +227,9 @@ class ViewLayer:
 
     def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor) -> list[Samples]:
         """Magnified quads across a depth edge: each corner's surface, at its own depth, fills the
-        quarter of the quad nearest to it (so both sides reach the edge and nothing spans it)."""
+        quarter of the quad nearest to it (so both sides reach the edge and nothing spans it),
+        and the farthest corner's surface reaches on under the whole quad, so where the near
+        side pulls away from the edge, the background the seed saw beside it closes the crack."""
         H, W = self.depth.shape
         torn = self.torn_quads
         if torn.numel() == 0:
@@ -230,20 +251,23 @@ class ViewLayer:
             y, x = quads // (W - 1), quads % (W - 1)
             off = _offsets(kk)
             fy, fx = off[:, 0][None], off[:, 1][None]  # (1, S)
-            # The nearest corner of each sub-sample (rounding the offset), and that corner's depth.
+            # The nearest corner of each sub-sample (rounding the offset), and the farthest one.
             cy, cx = y[:, None] + (fy >= 0.5), x[:, None] + (fx >= 0.5)  # (M, S)
-            corner = (cy * W + cx).reshape(-1)
-            depth = dl[corner]
-            ok = depth > 0
+            nearest = (cy * W + cx).reshape(-1)
+            q = y * W + x
+            quad_corners = torch.stack([q, q + 1, q + W, q + W + 1], 1)  # (M, 4)
+            far = quad_corners.gather(1, dl[quad_corners].argmax(1, keepdim=True))  # (M, 1)
             ray_x = ((x[:, None] + fx + 0.5 - self.K.cx) / self.K.fx).reshape(-1)
             ray_y = (-(y[:, None] + fy + 0.5 - self.K.cy) / self.K.fy).reshape(-1)
-            pts = torch.stack([ray_x * depth, ray_y * depth, -depth])  # (3, M*S) layer camera
-            cam = torch.addmm(to_cam[:3, 3:], to_cam[:3, :3], pts)
-            sd = -cam[2]
-            inv = sd.clamp_min(NEAR_M).reciprocal()
-            su = cam[0] * inv * K.fx + K.cx
-            sv = -cam[1] * inv * K.fy + K.cy
-            parts.append(Samples.make(su, sv, sd, table(self.colour[corner]), self.rank, K, ok & (sd > NEAR_M)))
+            for corner in (nearest, far.expand(-1, off.shape[0]).reshape(-1)):
+                depth = dl[corner]
+                pts = torch.stack([ray_x * depth, ray_y * depth, -depth])  # (3, M*S) layer camera
+                cam = torch.addmm(to_cam[:3, 3:], to_cam[:3, :3], pts)
+                sd = -cam[2]
+                inv = sd.clamp_min(NEAR_M).reciprocal()
+                su = cam[0] * inv * K.fx + K.cx
+                sv = -cam[1] * inv * K.fy + K.cy
+                parts.append(Samples.make(su, sv, sd, table(self.colour[corner]), self.rank, K, (depth > 0) & (sd > NEAR_M)))
         return parts
 
 

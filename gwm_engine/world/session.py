@@ -175,7 +175,7 @@ class WorldSession:
         if scale_hint is not None:
             depth_t = apply_scale_hint(depth_t, scale_hint)
         cache = WorldCache(config.capacity)
-        cache.add_layer(ViewLayer(rgb_t, depth_t.float(), START_POSE, Intrinsics.from_fov(config.width, config.height, config.fov_deg), rank=0))
+        cache.add_layer(ViewLayer.from_view(rgb_t, depth_t.float(), START_POSE, Intrinsics.from_fov(config.width, config.height, config.fov_deg), rank=0))
         return cls(cache, config, model, START_POSE.copy())
 
     # -- stepping -------------------------------------------------------------------------
