@@ -7,9 +7,13 @@ import asyncio
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.settings import add_arguments
+
+if TYPE_CHECKING:  # imported when serving: --help needs no torch
+    from gwm_engine.model import WorldModel
 
 _DEFAULTS = ServerConfig()
 
@@ -58,7 +62,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from gwm_engine.model import load_model, runs_on
+    from gwm_engine.model import runs_on
     from gwm_engine.protocol.ready_line import format_ready_line
     from gwm_engine.server.daemon import serve
     from gwm_engine.server.malloc_tuning import keep_freed_memory
@@ -89,7 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if config.token is None and config.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
-    model = load_model(config.weights, config.backend, config.device, config.depth_model, config.depth_kind)
+    model = _load_on_one_torch_thread(config)
 
     def ready(endpoints: list[Endpoint]) -> None:
         at = {e.name: e.address for e in endpoints}
@@ -108,3 +112,19 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"gwm-engine serve: error: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _load_on_one_torch_thread(config: ServerConfig) -> WorldModel:
+    """The model, loaded with torch on this thread alone: a thread that runs torch ops on more
+    keeps OpenMP helpers for good, and more helpers than cores make the steps' own helpers sleep
+    between ops (server/batcher.py, StepThreads)."""
+    import torch
+
+    from gwm_engine.model import load_model
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return load_model(config.weights, config.backend, config.device, config.depth_model, config.depth_kind)
+    finally:
+        torch.set_num_threads(threads)
