@@ -21,8 +21,8 @@ import argparse
 import queue
 import statistics
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 import msgpack
@@ -148,7 +148,7 @@ def main() -> None:
                     start = time.perf_counter()
                     samples[name] += play[name](sid, half)
                     elapsed[name] += time.perf_counter() - start
-            for name, sid in sessions.items():
+            for name, _sid in sessions.items():
                 rows.append((f"{width}x{height}", name, *summary(samples[name], elapsed[name])))
             stub.CloseSession(pb.CloseSessionRequest(session_id=sessions["gRPC"]), timeout=10)
             link.call("close_session", session_id=sessions["link"])

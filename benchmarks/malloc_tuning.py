@@ -51,7 +51,8 @@ def main() -> None:
         print(f"{median_serialize_ms(args.frames):.3f}")
         return
     for run in ("default", "tuned"):
-        out = subprocess.run([sys.executable, __file__, "--run", run, "--frames", str(args.frames)], capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, "--run", run, "--frames", str(args.frames)]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
         print(f"{run:8s} median serialize {out.stdout.strip()} ms per {SIDE}x{SIDE} frame")
 
 

@@ -174,7 +174,8 @@ def main() -> None:
     print(f"{'mean':<22}{mean['seen']:>6.2f}{mean['oracle']:>11.2f}{mean['layers_cov']:>12.4f}{mean['layers_psnr']:>7.2f}"
           f"{mean['surfels_cov']:>13.4f}{mean['surfels_psnr']:>7.2f}")
     gap = mean["oracle"] - mean["layers_psnr"]
-    print(f"coverage {mean['layers_cov']:.4f} (target >= {TARGETS['coverage']}): {'PASS' if mean['layers_cov'] >= TARGETS['coverage'] else 'MISS'}; "
+    coverage_verdict = "PASS" if mean["layers_cov"] >= TARGETS["coverage"] else "MISS"
+    print(f"coverage {mean['layers_cov']:.4f} (target >= {TARGETS['coverage']}): {coverage_verdict}; "
           f"surfels {mean['surfels_cov']:.4f}, ratio {mean['layers_cov'] / mean['surfels_cov']:.3f}")
     print(f"oracle gap {gap:.2f} dB (target <= {TARGETS['oracle_gap_db']}): {'PASS' if gap <= TARGETS['oracle_gap_db'] else 'MISS'}; "
           f"surfels gap {mean['oracle'] - mean['surfels_psnr']:.2f} dB")

@@ -55,7 +55,9 @@ def per_size(steps: int, model: WorldModel) -> None:
                 cam_from_world = torch.from_numpy(np.linalg.inv(s.pose)).float()
                 ids = torch.arange(c.n)
                 parts = [p for x in c.layers for p in x.samples(cam_from_world, s.intrinsics)]
-                parts += point_samples(c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], priority(c.born[: c.n]), ids, cam_from_world, s.intrinsics)
+                parts += point_samples(
+                    c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], priority(c.born[: c.n]), ids, cam_from_world, s.intrinsics
+                )
                 composite(parts, s.intrinsics)
                 naive.append((time.perf_counter() - t) * 1e3)
         rows = rows[steps // 5 :]  # skip warm-up
@@ -93,7 +95,8 @@ def main() -> None:
     model = load_model(args.weights)
     print(f"torch {torch.__version__}, {args.threads} threads, model {model.name}\n")
     per_size(args.steps, model)
-    print("\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB | process RSS growth MB |")
+    print("\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB "
+          "| process RSS growth MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for w, h in [(256, 256), (640, 360)]:
         long_walk(w, h, args.walk_steps, model)

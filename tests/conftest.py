@@ -1,5 +1,5 @@
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest

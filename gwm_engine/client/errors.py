@@ -14,5 +14,5 @@ class WorldError(Exception):
         self.details = details
 
     @classmethod
-    def from_rpc(cls, error: grpc.RpcError) -> "WorldError":
+    def from_rpc(cls, error: grpc.RpcError) -> WorldError:
         return cls(error.code(), error.details() or "")

@@ -27,7 +27,7 @@ class Frame:
     index: int  # steps the session has taken
     client_time_us: int  # echoed from that action
     timings: dict[str, float] = field(default_factory=dict)  # server-side, milliseconds
-    right: "Frame | None" = None  # stereo: the right eye (this frame is the left eye)
+    right: Frame | None = None  # stereo: the right eye (this frame is the left eye)
 
 
 def frame_from_wire(message: pb.Frame) -> Frame:

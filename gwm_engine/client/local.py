@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -42,7 +42,7 @@ class LocalDaemon:
             self.kill()  # the error message already carries the log
             raise
 
-    def __enter__(self) -> "LocalDaemon":
+    def __enter__(self) -> LocalDaemon:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gwm_engine.settings import (
-    backend_setting, check, depth_kind_setting, depth_model_setting, device_setting, setting, size_setting, weights_setting,
+    backend_setting,
+    check,
+    depth_kind_setting,
+    depth_model_setting,
+    device_setting,
+    setting,
+    size_setting,
+    weights_setting,
 )
 
 

@@ -27,7 +27,7 @@ class Intrinsics:
     height: int
 
     @classmethod
-    def from_fov(cls, width: int, height: int, fov_deg: float) -> "Intrinsics":
+    def from_fov(cls, width: int, height: int, fov_deg: float) -> Intrinsics:
         """Square pixels, principal point at the image centre, `fov_deg` vertical field of view."""
         if not (0 < fov_deg < 179) or not math.isfinite(fov_deg):
             raise InvalidInput(f"fov_deg must be in (0, 179), got {fov_deg}")
@@ -40,7 +40,7 @@ class Intrinsics:
     def fov_deg(self) -> float:
         return math.degrees(2 * math.atan(0.5 * self.height / self.fy))
 
-    def scaled(self, width: int, height: int) -> "Intrinsics":
+    def scaled(self, width: int, height: int) -> Intrinsics:
         """The same camera at another resolution."""
         sx, sy = width / self.width, height / self.height
         return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy, width, height)

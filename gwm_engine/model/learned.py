@@ -9,9 +9,9 @@ hole edges keep full-resolution continuity with the cached pixels around them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -123,7 +123,7 @@ class LearnedModel(WorldModel):
 
     # -- weights --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_WEIGHTS, backend: Backend | None = None) -> "LearnedModel":
+    def load(cls, path: str | Path = DEFAULT_WEIGHTS, backend: Backend | None = None) -> LearnedModel:
         try:
             doc = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
@@ -189,7 +189,9 @@ def seed_depth(net: NetworkFn, rgb: torch.Tensor, fovs: list[float], preset: Pre
     return torch.exp(resize(torch.log(depth), (H, W))).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
 
 
-def completed(net: NetworkFn, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor, preset: Preset) -> tuple[torch.Tensor, torch.Tensor]:
+def completed(
+    net: NetworkFn, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor, preset: Preset,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The splat (B, 3 | 1, H, W) with its holes (mask 0) filled: pull-push at full resolution
     plus the network's residual, computed at the working size and resized up.
 

@@ -90,13 +90,13 @@ def _dims(shape: list) -> list[int | None]:
     return [d if isinstance(d, int) and d > 0 else None for d in shape]
 
 
-def _marks_metric(path: Path, session: "ort.InferenceSession") -> bool:
+def _marks_metric(path: Path, session: ort.InferenceSession) -> bool:
     meta = session.get_modelmeta()
     text = " ".join([path.name, meta.graph_name, meta.description, meta.producer_name, *meta.custom_metadata_map.values()]).lower()
     return any(word in text for word in METRIC_WORDS)
 
 
-def read_signature(session: "ort.InferenceSession", path: Path, kind: Kind = "auto") -> Signature:
+def read_signature(session: ort.InferenceSession, path: Path, kind: Kind = "auto") -> Signature:
     """The signature of the depth network in `session` (loaded from `path`); InvalidInput for a
     graph that is not one."""
     if kind not in KINDS:
@@ -131,14 +131,14 @@ class PretrainedDepth:
     """A pretrained depth network on onnxruntime: rgb (B, 3, H, W) in [0, 1] -> its raw output
     (B, 1, H, W) at the image's size, disparity or metres as `signature.output` says."""
 
-    def __init__(self, session: "ort.InferenceSession", signature: Signature, path: Path, backend: "OnnxBackend"):
+    def __init__(self, session: ort.InferenceSession, signature: Signature, path: Path, backend: OnnxBackend):
         self.session = session
         self.signature = signature
         self.path = path
         self.backend = backend  # whose provider chain it runs on
 
     @classmethod
-    def open(cls, path: str | Path, backend: "OnnxBackend | None" = None, kind: Kind = "auto") -> "PretrainedDepth":
+    def open(cls, path: str | Path, backend: OnnxBackend | None = None, kind: Kind = "auto") -> PretrainedDepth:
         """Load and check the ONNX file at `path` on `backend` (default: onnxruntime on the CPU).
         One small dry run proves the graph gives a depth map before any session needs it."""
         from gwm_engine.runtime.onnx_backend import OnnxBackend
@@ -177,7 +177,8 @@ class PretrainedDepth:
             outs.append(y.reshape(1, 1, *y.shape[-2:]))
         raw = torch.cat(outs)
         # Non-finite output is "no idea": as far as possible, which the alignment and guard bound.
-        raw = torch.nan_to_num(raw, nan=0.0 if sig.output == "disparity" else MAX_DEPTH_M, posinf=0.0 if sig.output == "disparity" else MAX_DEPTH_M, neginf=0.0)
+        far = 0.0 if sig.output == "disparity" else MAX_DEPTH_M
+        raw = torch.nan_to_num(raw, nan=far, posinf=far, neginf=0.0)
         # Disparity interpolates linearly between neighbours; metres are resized like the bundled network's, in log space.
         if sig.output == "disparity":
             return F.interpolate(raw, size=(H, W), mode="bilinear", align_corners=False)

@@ -6,7 +6,7 @@ Everything here is numpy only; PNG/JPEG coding lives with the caller.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

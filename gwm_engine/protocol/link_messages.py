@@ -14,8 +14,9 @@ every field, so a client codec never needs to know the proto defaults, except a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import grpc
 import msgpack
@@ -49,7 +50,7 @@ class Field:
     name: str
     kind: str  # string, bytes, bool, uint32, uint64, double, enum, message, or timings (map<string, double>)
     repeated: bool = False
-    message: "Schema | None" = None  # for kind "message"
+    message: Schema | None = None  # for kind "message"
     optional: bool = False  # a proto3 `optional` scalar: written only when set
 
 

@@ -4,7 +4,7 @@ interceptor (every call except health checks)."""
 from __future__ import annotations
 
 import hmac
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import grpc
 

@@ -146,7 +146,7 @@ class WorldCache:
         self.last_seen.index_copy_(0, img.points, seen.clamp_min(step))  # pinned points stay pinned
         return img
 
-    def clone(self) -> "WorldCache":
+    def clone(self) -> WorldCache:
         # Copies the block boxes rather than recomputing them (from_state): a fork is a user's
         # request, and recomputing costs several times the copy (benchmarks/RESULTS.md).
         # Layers are immutable, so the fork shares them.
@@ -161,7 +161,7 @@ class WorldCache:
         return out
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], capacity: int, layers: list[ViewLayer] = ()) -> "WorldCache":
+    def from_state(cls, state: dict[str, torch.Tensor], capacity: int, layers: list[ViewLayer] = ()) -> WorldCache:
         """The cache `state()` describes, points in the same order (so it renders the same frames)."""
         out = cls(capacity)
         out.n = n = min(state["xyz"].shape[0], out.capacity)
@@ -175,7 +175,10 @@ class WorldCache:
     def state(self) -> dict[str, torch.Tensor]:
         """The used part of each surfel buffer (views, not copies); xyz as (n, 3)."""
         n = self.n
-        return {"xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n], "last_seen": self.last_seen[:n], "born": self.born[:n]}
+        return {
+            "xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n],
+            "last_seen": self.last_seen[:n], "born": self.born[:n],
+        }
 
     def all_points(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Every point of the world, layers' pixels and surfels: xyz (M, 3) float32, rgb (M, 3) uint8."""

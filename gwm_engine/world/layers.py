@@ -102,7 +102,7 @@ class ViewLayer:
         self.block_quads = torch.where((qy < H - 1) & (qx < W - 1), qy * (W - 1) + qx, -1)  # (blocks, BLOCK * BLOCK)
 
     @classmethod
-    def from_view(cls, rgb: torch.Tensor, depth: torch.Tensor, pose: np.ndarray, K: Intrinsics, rank: int) -> "ViewLayer":
+    def from_view(cls, rgb: torch.Tensor, depth: torch.Tensor, pose: np.ndarray, K: Intrinsics, rank: int) -> ViewLayer:
         """A view (H, W) as a layer with a one-pixel ring around it: the surface continued half a
         pixel past the border pixels' centres (inverse depth extrapolated, colour repeated), so
         the view's own edge stays covered when the camera comes closer. The ring lies outside

@@ -21,8 +21,8 @@ from gwm_engine.geometry.actions import CameraAction, apply_action, validate_pos
 from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.model.base import WorldModel
 from gwm_engine.model.scale import ScaleHint, apply_scale_hint
-from gwm_engine.world.cache import WorldCache
 from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from gwm_engine.world.cache import WorldCache
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move
@@ -32,6 +32,7 @@ MAX_DEPTH_M = 1e5
 # A new surfel covers half a pixel (radius) where it was seen, so it gets a footprint only
 # once the camera comes about 1.5x closer (see splat.FOOTPRINT_MIN_RADIUS_PX).
 SURFEL_RADIUS_PX = 0.5
+STAND_STILL = CameraAction()  # step()'s default: no move, a fresh frame
 
 
 @dataclass
@@ -44,7 +45,7 @@ class SessionConfig:
     points_per_pixel: float = 8.0  # cache capacity per output pixel (per eye)
     walk: bool = False  # relative moves keep clear of surfaces and above the ground (not for VR)
 
-    def validate(self) -> "SessionConfig":
+    def validate(self) -> SessionConfig:
         for name in ("width", "height"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -83,12 +84,12 @@ class StepFrame:
     intrinsics: Intrinsics
     index: int  # steps the session has taken
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
-    right: "StepFrame | None" = None  # stereo: the right eye; this frame is then the left eye
+    right: StepFrame | None = None  # stereo: the right eye; this frame is then the left eye
 
 
 @dataclass
 class PendingStep:
-    session: "WorldSession"
+    session: WorldSession
     pose: np.ndarray  # the head pose this step moves to
     eye_poses: list[np.ndarray]
     views: list[SplatImage]
@@ -158,7 +159,7 @@ class WorldSession:
 
     @classmethod
     def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel,
-               scale_hint: ScaleHint | None = None) -> "WorldSession":
+               scale_hint: ScaleHint | None = None) -> WorldSession:
         """Seed a world from an RGB image (any size; centre-cropped and resized) and optional depth,
         its scale set by `scale_hint` where the user knows it."""
         config.validate()
@@ -175,7 +176,8 @@ class WorldSession:
         if scale_hint is not None:
             depth_t = apply_scale_hint(depth_t, scale_hint)
         cache = WorldCache(config.capacity)
-        cache.add_layer(ViewLayer.from_view(rgb_t, depth_t.float(), START_POSE, Intrinsics.from_fov(config.width, config.height, config.fov_deg), rank=0))
+        intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
+        cache.add_layer(ViewLayer.from_view(rgb_t, depth_t.float(), START_POSE, intrinsics, rank=0))
         return cls(cache, config, model, START_POSE.copy())
 
     # -- stepping -------------------------------------------------------------------------
@@ -233,7 +235,7 @@ class WorldSession:
         free = float(depth[hit].min()) if bool(hit.any()) else float("inf")
         return walkable_move(self.pose, pose, free, self.scale)
 
-    def step(self, action: CameraAction = CameraAction()) -> StepFrame:
+    def step(self, action: CameraAction = STAND_STILL) -> StepFrame:
         result = step_many([(self, action)])[0]
         if isinstance(result, Exception):
             raise result
@@ -247,7 +249,7 @@ class WorldSession:
         self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
 
     # -- copies, files, export ------------------------------------------------------------------
-    def fork(self) -> "WorldSession":
+    def fork(self) -> WorldSession:
         return WorldSession(self.cache.clone(), SessionConfig(**asdict(self.config)), self.model, self.pose.copy(), self.steps)
 
     def save(self) -> bytes:
@@ -260,7 +262,7 @@ class WorldSession:
         return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points, layers)
 
     @classmethod
-    def load(cls, data: bytes, model: WorldModel) -> "WorldSession":
+    def load(cls, data: bytes, model: WorldModel) -> WorldSession:
         doc = unpack_world(data)
         try:
             config = SessionConfig(**doc["config"]).validate()

@@ -15,8 +15,8 @@ footprint of a surfel seen from closer than it was made, which yields to any exa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -65,7 +65,7 @@ class Samples:
     def make(
         u: torch.Tensor, v: torch.Tensor, d: torch.Tensor, colour: Colour, rank: int | torch.Tensor, K: Intrinsics,
         keep: torch.Tensor | None = None, point: torch.Tensor | None = None,
-    ) -> "Samples":
+    ) -> Samples:
         """Samples at continuous pixel coordinates (u, v) (N,); those off the image or too near go
         to the dump pixel H*W, which composite() ignores (cheaper than compacting them away)."""
         ok = (d > NEAR_M) & (u >= 0) & (u < K.width) & (v >= 0) & (v < K.height)

@@ -17,7 +17,11 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.model import load_model
 from gwm_engine.model.depth import MAX_DEPTH_M
 from gwm_engine.model.pretrained_depth import (
-    PretrainedDepth, PretrainedDepthModel, align_disparity, fit_scale_shift, with_pretrained_depth,
+    PretrainedDepth,
+    PretrainedDepthModel,
+    align_disparity,
+    fit_scale_shift,
+    with_pretrained_depth,
 )
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -249,7 +253,11 @@ def gwm(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gwm_engine.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("command", [["demo", "--steps", "1", "--size", "32x32"], ["eval", "--trajectories", "1", "--steps", "1"], ["serve", "--port", "0", "--link-port", "0"]])
+@pytest.mark.parametrize("command", [
+    ["demo", "--steps", "1", "--size", "32x32"],
+    ["eval", "--trajectories", "1", "--steps", "1"],
+    ["serve", "--port", "0", "--link-port", "0"],
+])
 def test_cli_refuses_a_bad_depth_model_in_one_line(tmp_path, command):
     classifier = export(Classifier(), tmp_path / "classifier.onnx", "input", "logits", (64, 64), False)
     for path, message in ((tmp_path / "missing.onnx", "depth model not found"), (classifier, "not a monocular depth network")):

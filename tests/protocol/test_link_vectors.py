@@ -26,7 +26,8 @@ def data_of(entry: dict) -> bytes:
 
 def test_the_committed_vectors_are_what_the_generator_writes():
     vectors = generate.all_vectors()
-    assert (VECTORS / "index.json").read_text(encoding="utf-8") == generate.index_text(vectors), "run python -m tools.link_reference.generate_vectors"
+    index = (VECTORS / "index.json").read_text(encoding="utf-8")
+    assert index == generate.index_text(vectors), "run python -m tools.link_reference.generate_vectors"
     for vector in vectors:
         assert data_of(ENTRIES[vector.name]) == vector.data, vector.name
     assert sorted(p.name for p in VECTORS.glob("*.msgpack")) == sorted(e["file"] for e in INDEX["vectors"])

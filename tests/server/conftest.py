@@ -1,7 +1,7 @@
 """Server test helpers; the daemon, client and seed fixtures are in tests/conftest.py."""
 
 import queue
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 from streaming import StreamingClient

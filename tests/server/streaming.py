@@ -1,7 +1,7 @@
 """A client that keeps streaming in the background while a test misbehaves beside it."""
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class StreamingClient:

@@ -165,7 +165,9 @@ def test_oversize_messages_are_refused(client):
     channel.close()
 
 
-@pytest.mark.parametrize("version,code", [("2.0.0", Code.FAILED_PRECONDITION), ("0.9.1", Code.FAILED_PRECONDITION), ("one", Code.INVALID_ARGUMENT), ("", Code.INVALID_ARGUMENT)])
+@pytest.mark.parametrize("version,code", [
+    ("2.0.0", Code.FAILED_PRECONDITION), ("0.9.1", Code.FAILED_PRECONDITION), ("one", Code.INVALID_ARGUMENT), ("", Code.INVALID_ARGUMENT),
+])
 def test_protocol_versions(client, seed_png, version, code):
     _, stub = raw_stub(client.address)
     for call, request in [

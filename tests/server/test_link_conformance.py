@@ -6,7 +6,7 @@ server's timings differ.
 """
 
 import queue
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import grpc
 import pytest
@@ -81,8 +81,8 @@ def test_grpc_and_the_link_give_identical_frames(daemon, seed_png, encoding):
         link_frames += list(link.play(l_id, plays))
 
         assert len(grpc_frames) == len(link_frames) == 1 + 2 * len(ACTIONS)
-        for i, (g, l) in enumerate(zip(grpc_frames, link_frames)):
-            assert without_timings(g) == without_timings(l), f"frame {i} differs"
+        for i, (from_grpc, from_link) in enumerate(zip(grpc_frames, link_frames)):
+            assert without_timings(from_grpc) == without_timings(from_link), f"frame {i} differs"
         assert len({f.rgb for f in link_frames}) > 3, "the actions changed the view"
         if ENCODINGS[encoding].get("stereo"):
             assert all(f.right_rgb and f.right_depth for f in link_frames)

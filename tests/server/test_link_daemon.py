@@ -5,7 +5,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 import grpc
 import numpy as np

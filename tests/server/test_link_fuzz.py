@@ -2,7 +2,7 @@
 only its own connection) while the daemon keeps serving other clients, gRPC and link alike.
 All loops are bounded and seeded."""
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import msgpack
 import numpy as np

@@ -7,9 +7,9 @@ A session starts at the identity pose; the scene pose it stands for is `start @ 
 import numpy as np
 import pytest
 
+from gwm_engine.evaluation.metrics import psnr
 from gwm_engine.geometry import CameraAction, Intrinsics
 from gwm_engine.media import to_rgb8
-from gwm_engine.evaluation.metrics import psnr
 from gwm_engine.scenes import make_scene, make_trajectory
 from gwm_engine.world import SessionConfig, WorldSession
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from gwm_engine.errors import InvalidInput
-from gwm_engine.geometry import CameraAction
 from gwm_engine.evaluation.metrics import psnr
+from gwm_engine.geometry import CameraAction
 from gwm_engine.world import SessionConfig, WorldSession, step_many
 from gwm_engine.world.worldfile import unpack_world
 
@@ -132,7 +132,10 @@ def test_bad_seed_raises_clear_error(image, depth, match, model):
         WorldSession.create(image, depth, SessionConfig(32, 32), model)
 
 
-@pytest.mark.parametrize("cfg", [SessionConfig(0, 0), SessionConfig(100000, 100000), SessionConfig(2000, 2000), SessionConfig(fov_deg=np.inf), SessionConfig(stereo=True, ipd_m=-1)])
+@pytest.mark.parametrize("cfg", [
+    SessionConfig(0, 0), SessionConfig(100000, 100000), SessionConfig(2000, 2000),
+    SessionConfig(fov_deg=np.inf), SessionConfig(stereo=True, ipd_m=-1),
+])
 def test_bad_config_raises(cfg, noise_image, model):
     with pytest.raises(InvalidInput):
         WorldSession.create(noise_image, None, cfg, model)

@@ -166,7 +166,7 @@ def _decode(data: memoryview, pos: int, depth: int) -> tuple[Any, int]:
         return _map(data, pos, b & 0x0F, depth)
     if b in (0xC2, 0xC3):
         return b == 0xC3, pos
-    for name, (code, fmt, _, _) in INT_FORMATS.items():
+    for code, fmt, _, _ in INT_FORMATS.values():
         if b == code:
             raw, pos = _take(data, pos, struct.calcsize(fmt))
             return struct.unpack(fmt, raw)[0], pos
