@@ -203,7 +203,10 @@ def _sky(o: torch.Tensor, d: torch.Tensor, best_t: torch.Tensor, best_i: torch.T
     far = (best_t >= reach).nonzero(as_tuple=True)
     if not len(far[0]):
         return
-    pick = lambda x: x[:, far[0], far[1] if x.shape[2] > 1 else 0][:, None, :]
+
+    def pick(x: torch.Tensor) -> torch.Tensor:
+        return x[:, far[0], far[1] if x.shape[2] > 1 else 0][:, None, :]
+
     _, t_far, _ = _quadric(torch.zeros(3, 1, 1), torch.full((3, 1, 1), SKY_RADIUS), pick(o_full), pick(d_full))
     t_old = best_t[far]
     sky = t_far[0, 0] < t_old
@@ -277,7 +280,10 @@ def cast(
         candidates = torch.ones(rows, prims.n_box + prims.n_ell, dtype=torch.bool)
     candidates = candidates.clone()
     candidates[:, : prims.n_box] &= ~prims.shell[: prims.n_box]  # shells are in the backdrop
-    pick = lambda x, sel: x if x.shape[1] == 1 else x[:, sel]
+
+    def pick(x: torch.Tensor, sel: torch.Tensor) -> torch.Tensor:
+        return x if x.shape[1] == 1 else x[:, sel]
+
     for first, centers, sizes in _solids(prims):
         mask = candidates[:, first : first + centers.shape[1] - 1]
         for sel, k in _batches(mask, n_rays, block):

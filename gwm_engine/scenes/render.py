@@ -97,8 +97,13 @@ class ShadowMap:
         g = (torch.arange(resolution, dtype=torch.float32) + 0.5) * self.texel - self.half
         gv, gu = torch.meshgrid(g, g, indexing="ij")
         tiles = resolution // TILE
-        grid = lambda a: a.reshape(tiles, TILE, tiles, TILE).transpose(1, 2).reshape(1, -1, TILE * TILE)
-        axis = lambda v: v.reshape(3, 1, 1)
+
+        def grid(a: torch.Tensor) -> torch.Tensor:
+            return a.reshape(tiles, TILE, tiles, TILE).transpose(1, 2).reshape(1, -1, TILE * TILE)
+
+        def axis(v: torch.Tensor) -> torch.Tensor:
+            return v.reshape(3, 1, 1)
+
         starts = axis(self.origin) + grid(gu) * axis(self.u_axis) + grid(gv) * axis(self.v_axis)
         # Footprints of the casters in texel units; shells (rooms) cast no shadow.
         rel = prims.corners() - self.origin
@@ -122,7 +127,10 @@ class ShadowMap:
         x0, y0 = torch.floor(x), torch.floor(y)
         i = y0.long() * (self.res + 2) + x0.long()
         fx, fy = x.sub_(x0), y.sub_(y0)
-        lit = lambda i: (t <= self.depth.index_select(0, i)).float()
+
+        def lit(index: torch.Tensor) -> torch.Tensor:
+            return (t <= self.depth.index_select(0, index)).float()
+
         top = torch.lerp(lit(i), lit(i + 1), fx)
         i += self.res + 2
         return torch.lerp(top, torch.lerp(lit(i), lit(i + 1), fx), fy)

@@ -86,7 +86,10 @@ def save_shard(path: Path, trajectories: list[RenderedTrajectory]) -> None:
     )
 
 
-def write_shards(out_dir: Path, trajectories: int, per_shard: int = PER_SHARD, workers: int = 1, config: DataConfig = DataConfig(), base_seed: int = 0, progress=None) -> list[Path]:
+def write_shards(
+    out_dir: Path, trajectories: int, per_shard: int = PER_SHARD, workers: int = 1, config: DataConfig = DataConfig(), base_seed: int = 0,
+    progress=None,
+) -> list[Path]:
     """Render trajectories [0, trajectories) into shard files of `per_shard`; existing shards
     are kept, so an interrupted run resumes."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,8 +121,12 @@ def _write_shard(job: tuple[Path, range, DataConfig, int]) -> None:
 
 def load_shard(path: Path) -> list[RenderedTrajectory]:
     with np.load(path) as z:
-        return [RenderedTrajectory(z["rgb"][i], z["depth"][i], z["poses"][i], float(z["fov_deg"][i]), str(z["family"][i]), int(z["scene_seed"][i]))
-                for i in range(len(z["fov_deg"]))]
+        return [
+            RenderedTrajectory(
+                z["rgb"][i], z["depth"][i], z["poses"][i], float(z["fov_deg"][i]), str(z["family"][i]), int(z["scene_seed"][i])
+            )
+            for i in range(len(z["fov_deg"]))
+        ]
 
 
 @dataclass
