@@ -5,7 +5,7 @@ from gwm_engine.evaluation.quality import QualityConfig, format_report, run_qual
 
 
 def test_eval_compares_the_three_models_on_held_out_scenes():
-    report = run_quality(QualityConfig(trajectories=1, steps=4, size=(64, 48)))
+    report = run_quality(QualityConfig(trajectories=1, steps=4, size=(64, 48), seed_scenes=1))
     m = report["models"]
     assert set(m) == {"learned", "classical", "none"}
     # Black holes are far from the truth; any filler does better.
@@ -16,7 +16,8 @@ def test_eval_compares_the_three_models_on_held_out_scenes():
         assert math.isfinite(m[name]["revisit_psnr"]) and m[name]["revisit_psnr"] > 20
     assert 0 < m["classical"]["hole_fraction"] < 1
     text = format_report(report)
-    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 4
+    # Four world-model targets and the two seed-depth targets (every kind, over all).
+    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 6
 
 
 def test_eval_cli_rejects_a_missing_weights_file(capsys, tmp_path):
