@@ -146,7 +146,7 @@ def photos(args, model) -> list[dict]:
         row = {"photo": path.stem}
         for name, make in (("layers", lambda s: s), ("surfels", as_surfels)):
             session = make(WorldSession.create(image, None, SessionConfig(w, h, 60.0), model))
-            median = float(session.step().depth.mean() * 0 + np.median(session.step().depth))
+            median = float(np.median(session.step().depth))
             row["median_m"] = median
             row[f"{name}_jump"] = float(session.step(CameraAction(move=(0, 0, 0.4 * median))).mask.mean())
             session = make(WorldSession.create(image, None, SessionConfig(w, h, 60.0), model))
