@@ -31,6 +31,8 @@ FOOTPRINT_MIN_RADIUS_PX = 0.75
 # closes where two lines cross (4 covered neighbours before the first pass, 8 after).
 PINHOLE_PASSES = 2
 _NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+_STAMP_DY = torch.tensor([float(dy) for dy, _ in _NEIGHBOURS])
+_STAMP_DX = torch.tensor([float(dx) for _, dx in _NEIGHBOURS])
 # A winner key is priority << _INDEX_BITS | sample number, so one min-reduction picks both.
 _INDEX_BITS = 28
 _NO_KEY = torch.iinfo(torch.int64).max
@@ -101,11 +103,16 @@ def point_samples(
     parts = [Samples.make(u, v, d, table(rgb), rank, K, point=ids)]
     big = (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx) & (d > NEAR_M)
     if bool(big.any()):
+        # All 8 stamps as one part (each part costs a pass of its own in composite()).
         sel = big.nonzero().squeeze(1)
-        su, sv, sd = u[sel], v[sel], d[sel]
-        colour, srank, sids = table(rgb[sel]), rank[sel] + 1, ids[sel]
-        for dy, dx in _NEIGHBOURS:
-            parts.append(Samples.make(su + dx, sv + dy, sd, colour, srank, K, point=sids))
+        m = len(_NEIGHBOURS)
+        dy, dx = _STAMP_DY[:, None], _STAMP_DX[:, None]  # (8, 1)
+        su, sv = (u[sel][None] + dx).reshape(-1), (v[sel][None] + dy).reshape(-1)
+        srgb = rgb[sel]
+        parts.append(Samples.make(
+            su, sv, d[sel].repeat(m), lambda idx, du, dv: srgb.index_select(0, idx % srgb.shape[0]).float(),
+            (rank[sel] + 1).repeat(m), K, point=ids[sel].repeat(m),
+        ))
     return parts
 
 
