@@ -22,6 +22,15 @@ Code = grpc.StatusCode
 NAN = float("nan")
 
 
+@pytest.fixture(scope="module")
+def daemon() -> Iterator[LocalDaemon]:
+    """A daemon of this module's own: its tests leave streams and sessions mid-way on purpose,
+    and the suite's shared daemon has a session limit that earlier tests may have used up."""
+    d = LocalDaemon()
+    yield d
+    assert d.stop() == 0
+
+
 @pytest.fixture
 def link(daemon: LocalDaemon) -> Iterator[LinkClient]:
     with LinkClient(daemon.link_url) as c:
