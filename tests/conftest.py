@@ -1,4 +1,5 @@
 import io
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -43,6 +44,23 @@ def daemon() -> Iterator[LocalDaemon]:
     d = LocalDaemon()
     yield d
     assert d.stop() == 0
+
+
+@pytest.fixture(autouse=True)
+def _sessions_are_closed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that opens sessions on the shared daemon closes them: the daemon holds at most
+    `max_sessions`, and a leak fails some later, unrelated test with RESOURCE_EXHAUSTED."""
+    if "daemon" not in request.fixturenames:
+        yield
+        return
+    daemon: LocalDaemon = request.getfixturevalue("daemon")
+    with WorldClient(daemon.address) as c:
+        before = c.info()["open_sessions"]
+        yield
+        deadline = time.monotonic() + 5.0  # a Play stream's session closes when its stream ends
+        while (after := c.info()["open_sessions"]) > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert after <= before, f"{request.node.nodeid} left {after - before} session(s) open on the shared daemon"
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import pytest
 from streaming import StreamingClient
 
 from gwm_engine.client import CameraAction, LocalDaemon, WorldClient
+from gwm_engine.client.link_client import LinkClient
+from gwm_engine.protocol.version import PROTOCOL_VERSION
 
 SIZE = 64  # small frames keep the whole server suite fast on 2 cores
 
@@ -15,6 +17,23 @@ def _lockstep(actions: Iterable[CameraAction], answered: "queue.Queue[int]") -> 
     for action in actions:
         yield action
         answered.get(timeout=60)
+
+@pytest.fixture
+def link_session(seed_png: bytes) -> Iterator:
+    """link_session(link, size) -> session id: a session made over `link`, closed after the test
+    over a fresh connection (the test may have left `link` mid-stream)."""
+    made: list[tuple[str, str]] = []
+
+    def create(link: LinkClient, size: int = SIZE) -> str:
+        created = link.call("create_session", protocol_version=PROTOCOL_VERSION, seed_image=seed_png, width=size, height=size, fov_deg=60.0)
+        made.append((link.url, created.session.session_id))
+        return created.session.session_id
+
+    yield create
+    for url, session_id in made:
+        with LinkClient(url) as c:
+            c.call("close_session", session_id=session_id)
+
 
 @pytest.fixture
 def lockstep():

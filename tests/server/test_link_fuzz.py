@@ -62,9 +62,8 @@ def link(daemon) -> Iterator[LinkClient]:
 
 
 @pytest.fixture
-def session_id(link, seed_png) -> str:
-    created = link.call("create_session", protocol_version=PROTOCOL_VERSION, seed_image=seed_png, width=SIZE, height=SIZE, fov_deg=60.0)
-    return created.session.session_id
+def session_id(link, link_session) -> str:
+    return link_session(link, SIZE)
 
 
 def errors_for(link: LinkClient, messages: list[bytes]) -> list[dict]:

@@ -14,7 +14,6 @@ from gwm_engine.client import LocalDaemon
 from gwm_engine.client.link_client import LinkClient
 from gwm_engine.protocol._proto import world_pb2 as pb
 from gwm_engine.protocol._proto import world_pb2_grpc as pb_grpc
-from gwm_engine.protocol.version import PROTOCOL_VERSION
 from gwm_engine.server.link_transport import MAX_OPEN_PER_CONNECTION
 
 SIZE = 32
@@ -38,11 +37,8 @@ def link(daemon: LocalDaemon) -> Iterator[LinkClient]:
 
 
 @pytest.fixture
-def session_id(link: LinkClient, seed_png: bytes) -> str:
-    created = link.call(
-        "create_session", protocol_version=PROTOCOL_VERSION, seed_image=seed_png, width=SIZE, height=SIZE, fov_deg=60.0
-    )
-    return created.session.session_id
+def session_id(link: LinkClient, link_session) -> str:
+    return link_session(link, SIZE)
 
 
 def assert_nothing_more(link: LinkClient, stream: int, session_id: str) -> None:

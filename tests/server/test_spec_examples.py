@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 from gwm_engine.client import LocalDaemon
-from gwm_engine.client.link_client import LinkClient
+from gwm_engine.client.link_client import LinkCallError, LinkClient
 from gwm_engine.protocol._proto import world_pb2 as pb
-from gwm_engine.protocol.version import PROTOCOL_VERSION
 from gwm_engine.server.config import ServerConfig
 
 SPEC = Path(__file__).resolve().parents[2] / "proto" / "ENGINE_LINK.md"
@@ -65,8 +65,20 @@ def link(daemon: LocalDaemon) -> Iterator[LinkClient]:
         yield c
 
 
+@pytest.fixture
+def closing(link: LinkClient) -> Iterator[list[str]]:
+    """Session ids to close after the test, unless the example closed them itself."""
+    ids: list[str] = []
+    yield ids
+    for session_id in ids:
+        try:
+            link.call("close_session", session_id=session_id)
+        except LinkCallError as e:
+            assert e.code == grpc.StatusCode.NOT_FOUND, e
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"block{i + 1}" for i in range(len(EXAMPLES))])
-def test_each_example_gets_the_answers_the_spec_shows(link, example, seed_png):
+def test_each_example_gets_the_answers_the_spec_shows(link, example, seed_png, closing):
     session = ""
     ids: set[int] = set()
     for line in example.splitlines():
@@ -93,6 +105,7 @@ def test_each_example_gets_the_answers_the_spec_shows(link, example, seed_png):
         check(message, received)
         if received.type == "create_session":
             session = received.body.session.session_id
+            closing.append(session)
     # Nothing more comes with the block's ids: a step of the session waits for anything the
     # session still had running, so a stray frame would come before its reply.
     if session:
@@ -103,12 +116,9 @@ def test_each_example_gets_the_answers_the_spec_shows(link, example, seed_png):
             link.receive(message_id)
 
 
-def test_the_ply_header_is_exactly_the_spec_s(link, seed_png):
+def test_the_ply_header_is_exactly_the_spec_s(link, link_session):
     (header,) = blocks("ply-header")
-    created = link.call(
-        "create_session", protocol_version=PROTOCOL_VERSION, seed_image=seed_png, width=32, height=32, fov_deg=60.0
-    )
-    reply: pb.ExportGeometryResponse = link.call("export_geometry", session_id=created.session.session_id)
+    reply: pb.ExportGeometryResponse = link.call("export_geometry", session_id=link_session(link, 32))
     expected = header.replace("element vertex N", f"element vertex {reply.point_count}").encode()
     assert reply.ply[: len(expected)] == expected
     assert len(reply.ply) == len(expected) + 15 * reply.point_count

@@ -649,6 +649,12 @@ function wireInput() {
   });
   document.addEventListener("keyup", (event) => state.held.delete(event.code));
   window.addEventListener("blur", () => state.held.clear());
+  // A closed or reloaded tab would otherwise hold its session (and a daemon slot) until it idles
+  // out; the close is sent without waiting for its answer, the page is going.
+  window.addEventListener("pagehide", () => {
+    const { link, session } = state;
+    if (link?.ws?.readyState === WebSocket.OPEN && session) link.send("close_session", link.newId(), { session_id: session.session_id });
+  });
 
   const rgb = $("rgb");
   rgb.addEventListener("click", () => {
