@@ -12,8 +12,10 @@ Memory and per-frame time stay flat on long walks:
   dropped first (what the player looks at is always the most recent, so it is never forgotten),
   except pinned points (the seed's surfels in world files written before layers), which are
   never dropped;
-- points are kept in blocks of BLOCK points with a bounding box each, each step's points and
-  each eviction's survivors packed in Z-order so that a block holds a compact piece of space;
+- points are kept in blocks of BLOCK points with a bounding box each, packed in Z-order so
+  that a block holds a compact piece of space: each step's points as they come, each run of
+  RUN newest points once it is complete (one step's fill lies along the frame's border, so
+  blocks of several steps' fills would each span the view), and each eviction's survivors;
   a render splats only the blocks whose box meets the view frustum, so its cost follows what
   is in view, not the cache size.
 """
@@ -29,7 +31,8 @@ from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
 # the whole cache).
 KEEP_FRACTION = 0.75
-BLOCK = 4096
+BLOCK = 1024
+RUN = 32 * BLOCK
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
 # A surfel nearer than the seed's surface by more than this fraction lies in space the seed saw through.
 FREE_SPACE_MARGIN = SAME_SURFACE
@@ -40,6 +43,7 @@ class WorldCache:
     def __init__(self, capacity: int):
         self.capacity = int(capacity)
         self.n = 0
+        self.packed = 0  # points [0, packed) are in Z-order runs; the newer ones in their steps' order
         self.xyz = torch.empty(3, self.capacity, dtype=torch.float32)  # one row per coordinate: see splat()
         self.rgb = torch.empty(self.capacity, 3, dtype=torch.uint8)
         self.radius = torch.empty(self.capacity, dtype=torch.float32)
@@ -81,10 +85,12 @@ class WorldCache:
         self.born[s] = 0 if step == PINNED else step
         self._update_bounds(self.n, self.n + m)
         self.n += m
+        if self.n - self.packed >= RUN:
+            self._pack(self.packed, self.n)
 
     def _evict(self, keep: int) -> None:
         if keep <= 0:
-            self.n = 0
+            self.n = self.packed = 0
             return
         # The `keep` most recently seen: all newer than the keep-th newest, then ties as fit (a
         # selection, not a sort: this runs every few dozen steps on a million points).
@@ -95,12 +101,22 @@ class WorldCache:
         order = survive.nonzero().squeeze(1)
         # The survivors in Z-order too: in insertion order, each block would gather the few
         # survivors of many steps, near and far mixed, and its box would meet every frustum.
-        order = order[_z_order(self.xyz[:, order].T)]
-        self.xyz[:, :keep] = self.xyz[:, order]
-        for buf in (self.rgb, self.radius, self.last_seen, self.born):
-            buf[:keep] = buf[order]
+        self._permute(0, order)
         self.n = keep
-        self._update_bounds(0, keep)
+        self._pack(0, keep)
+
+    def _pack(self, start: int, end: int) -> None:
+        """Points [start, end) in Z-order, their blocks' boxes updated."""
+        self._permute(start, start + _z_order(self.xyz[:, start:end].T))
+        self._update_bounds(start, end)
+        self.packed = end
+
+    def _permute(self, start: int, order: torch.Tensor) -> None:
+        """Points from `start` on become points `order` (M,), in that order."""
+        end = start + order.numel()
+        self.xyz[:, start:end] = self.xyz[:, order]
+        for buf in (self.rgb, self.radius, self.last_seen, self.born):
+            buf[start:end] = buf[order]
 
     def _update_bounds(self, start: int, end: int) -> None:
         """Recompute the boxes of the blocks that points [start, end) fall in."""
@@ -133,7 +149,7 @@ class WorldCache:
             n = self.n
             vis = self._visible_blocks(cam_from_world, K)
             # Gathering the visible blocks costs a copy: only worth it when it drops most points.
-            if int(vis.sum()) * BLOCK > n // 2:
+            if int(vis.sum()) * BLOCK > n * 3 // 4:
                 ids = torch.arange(n)
                 xyz, rgb, radius, born = self.xyz[:, :n], self.rgb[:n], self.radius[:n], self.born[:n]
             else:
@@ -152,6 +168,7 @@ class WorldCache:
         # Layers are immutable, so the fork shares them.
         out = WorldCache(self.capacity)
         out.n = n = self.n
+        out.packed = self.packed
         out.xyz[:, :n] = self.xyz[:, :n]
         for src, dst in ((self.rgb, out.rgb), (self.radius, out.radius), (self.last_seen, out.last_seen), (self.born, out.born)):
             dst[:n] = src[:n]
@@ -169,11 +186,15 @@ class WorldCache:
         for key, buf in (("rgb", out.rgb), ("radius", out.radius), ("last_seen", out.last_seen), ("born", out.born)):
             buf[:n] = state[key][:n]
         out._update_bounds(0, n)
+        out.packed = n  # state() packs first
         out.layers = list(layers)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
-        """The used part of each surfel buffer (views, not copies); xyz as (n, 3)."""
+        """The used part of each surfel buffer (views, not copies); xyz as (n, 3). The newest
+        points are packed first, so a cache made from the state packs as this one does."""
+        if self.packed < self.n:
+            self._pack(self.packed, self.n)
         n = self.n
         return {
             "xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n],

@@ -32,17 +32,6 @@ MAX_SUBDIVISION = 32
 # little more for perspective (a block's near side is magnified more than its average).
 BLOCK = 4
 BLOCK_MARGIN = 1.05
-# Sub-sample offsets of one quad for each subdivision k, without (0, 0) (the pixel itself).
-_OFFSETS: dict[int, torch.Tensor] = {}
-
-
-def _offsets(k: int) -> torch.Tensor:
-    """(k*k - 1, 2) sub-pixel (dy, dx) offsets in [0, 1) of a k x k lattice, minus the origin."""
-    if k not in _OFFSETS:
-        g = torch.arange(k, dtype=torch.float32) / k
-        dy, dx = torch.meshgrid(g, g, indexing="ij")
-        _OFFSETS[k] = torch.stack([dy.reshape(-1), dx.reshape(-1)], 1)[1:]
-    return _OFFSETS[k]
 
 
 @dataclass(eq=False)
@@ -137,17 +126,26 @@ class ViewLayer:
         inv_d = torch.where(front, d.clamp_min(NEAR_M).reciprocal(), 0.0)
         u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
         v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
-        # Each pixel at its own colour: where the surface is not magnified past SPACING the
-        # nearest pixel is as good as resampling; magnified quads get sub-samples that resample.
-        parts = [Samples.make(u, v, d, table(self.colour), self.rank, K, front)]
+        # Every pixel, its colour resampled where the target pixel's centre ray meets the surface
+        # (the nearest pixel's own colour is up to half a pixel off: 0.5 dB on a walk-up).
+        W = self.depth.shape[1]
+
+        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
+            return self._resample((idx // W).float(), (idx % W).float(), u, v, du, dv)
+
+        parts = [Samples.make(u, v, d, colour, self.rank, K, front)]
         k = self._subdivision(u, v, front, K)
-        for kk in _levels(k):
-            quads = self.block_quads[k == kk].reshape(-1)
-            quads = quads[quads >= 0]
-            quads = quads[self._intact(quads, front)]
-            if quads.numel():
-                parts.append(self._subsamples(quads, kk, u, v, inv_d, K))
-        return parts + self._torn_subsamples(cam_from_world, K, d, front)
+        magnified = (k > 1).nonzero().squeeze(1)
+        if magnified.numel():
+            quads = self.block_quads.index_select(0, magnified)  # (B, BLOCK * BLOCK)
+            kq = k.index_select(0, magnified)[:, None].expand_as(quads)
+            real = quads >= 0
+            quads, kq = quads[real], kq[real]
+            drawn = self._drawn(quads, front, u, v, K)
+            if bool(drawn.any()):
+                parts.append(self._subsamples(quads[drawn], kq[drawn], u, v, inv_d, K))
+        torn = self._torn_subsamples(cam_from_world, K, d, front, u, v)
+        return parts + ([torn] if torn is not None else [])
 
     def _subdivision(self, u: torch.Tensor, v: torch.Tensor, front: torch.Tensor, K: Intrinsics) -> torch.Tensor:
         """(blocks,) int64: how finely to sample each block of BLOCK x BLOCK quads: its
@@ -199,33 +197,54 @@ class ViewLayer:
         nearest = c.index_select(0, py.round().long().clamp(0, H - 1) * W + px.round().long().clamp(0, W - 1))
         return torch.where(keep[:, None], blend, nearest)
 
-    def _intact(self, quads: torch.Tensor, front: torch.Tensor) -> torch.Tensor:
-        """(M,) bool: the quad is one piece of surface in front of the camera."""
+    def _drawn(self, quads: torch.Tensor, front: torch.Tensor, u: torch.Tensor, v: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+        """(M,) bool: the quad is one piece of surface in front of the camera, and its corners'
+        box meets the image (a block on the image's border can have most of its quads off it)."""
         W = self.depth.shape[1]
-        y, x = quads // (W - 1), quads % (W - 1)
-        p = y * W + x
-        return ~self.edge.reshape(-1)[p] & front[p] & front[p + 1] & front[p + W] & front[p + W + 1]
+        p = quads // (W - 1) * W + quads % (W - 1)
+        c = torch.stack([p, p + 1, p + W, p + W + 1])  # (4, M)
+        cu, cv = u[c], v[c]
+        return (~self.edge.reshape(-1)[p] & front[c].all(0) & (cu.amax(0) >= 0) & (cu.amin(0) < K.width)
+                & (cv.amax(0) >= 0) & (cv.amin(0) < K.height))
 
-    def _subsamples(self, quads: torch.Tensor, k: int, u: torch.Tensor, v: torch.Tensor, inv_d: torch.Tensor, K: Intrinsics) -> Samples:
-        """Bilinear sub-samples of intact quads (indices into the (H-1, W-1) quad grid)."""
-        H, W = self.depth.shape
-        y, x = quads // (W - 1), quads % (W - 1)
-        p00 = y * W + x
-        ids = torch.stack([p00, p00 + 1, p00 + W, p00 + W + 1], 1)  # (M, 4) corner pixels
-        off = _offsets(k)
-        a, b = off[:, 0], off[:, 1]  # (S,) down, right
-        w = torch.stack([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b], 1)  # (S, 4)
-        su = u[ids] @ w.T  # (M, S)
-        sv = v[ids] @ w.T
-        sinv = inv_d[ids] @ w.T
+    def _subsamples(self, quads: torch.Tensor, k: torch.Tensor, u: torch.Tensor, v: torch.Tensor, inv_d: torch.Tensor,
+                    K: Intrinsics) -> Samples:
+        """Bilinear sub-samples of intact quads (M,) (indices into the (H-1, W-1) quad grid), a
+        k x k lattice in each (k (M,)) but its origin (the pixel, sampled already): one level of
+        k at a time (a matrix product a level), as one part, numbered level by level."""
+        W = self.depth.shape[1]
+        p = quads // (W - 1) * W + quads % (W - 1)
+        corners = torch.stack([p, p + 1, p + W, p + W + 1], 1)  # (M, 4)
+        levels = torch.unique(k).tolist()
+        su, sv, sinv, level_quads = [], [], [], []
+        for kk in levels:
+            c = corners[k == kk]  # (M_k, 4)
+            w = _weights(kk)  # (4, S)
+            su.append((u[c] @ w).view(-1))
+            sv.append((v[c] @ w).view(-1))
+            sinv.append((inv_d[c] @ w).view(-1))
+            level_quads.append(c[:, 0])
+        sizes = torch.tensor([kk * kk - 1 for kk in levels])  # samples a quad, per level
+        counts = torch.tensor([q.numel() for q in level_quads])
+        first_sample = torch.cumsum(sizes * counts, 0) - sizes * counts
+        first_quad = torch.cumsum(counts, 0) - counts
+        level_k = torch.tensor(levels)
+        pixel = torch.cat(level_quads)  # (M,) each level's quads' top-left pixels, level by level
 
-        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:  # idx = quad * S + offset
-            q, o = quads.index_select(0, idx // off.shape[0]), off.index_select(0, idx % off.shape[0])
-            return self._resample((q // (W - 1)).float() + o[:, 0], (q % (W - 1)).float() + o[:, 1], u, v, du, dv)
+        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
+            level = torch.searchsorted(first_sample, idx, right=True) - 1
+            local = idx - first_sample.index_select(0, level)
+            n = sizes.index_select(0, level)
+            q = pixel.index_select(0, first_quad.index_select(0, level) + torch.div(local, n, rounding_mode="floor"))
+            j = local % n + 1  # the lattice position, skipping the origin
+            kk = level_k.index_select(0, level)
+            a = torch.div(j, kk, rounding_mode="floor")
+            return self._resample((q // W + a / kk).float(), (q % W + (j - a * kk) / kk).float(), u, v, du, dv)
 
-        return Samples.make(su.reshape(-1), sv.reshape(-1), sinv.reshape(-1).reciprocal(), colour, self.rank, K)
+        return Samples.make(torch.cat(su), torch.cat(sv), torch.cat(sinv).reciprocal(), colour, self.rank, K)
 
-    def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor) -> list[Samples]:
+    def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor,
+                         u: torch.Tensor, v: torch.Tensor) -> Samples | None:
         """Magnified quads across a depth edge: each corner's surface, at its own depth, fills the
         quarter of the quad nearest to it (so both sides reach the edge and nothing spans it),
         and the farthest corner's surface reaches on under the whole quad, so where the near
@@ -233,44 +252,64 @@ class ViewLayer:
         H, W = self.depth.shape
         torn = self.torn_quads
         if torn.numel() == 0:
-            return []
+            return None
         # Magnification of a corner seen from the camera: its distance ratio and focal ratio.
         y, x = torn // (W - 1), torn % (W - 1)
         p = y * W + x
         corners = torch.stack([p, p + 1, p + W, p + W + 1])  # (4, T)
         dl = self.depth.reshape(-1)
-        mag = torch.where(front[corners], dl[corners] * (K.fx / self.K.fx) / d[corners].clamp_min(NEAR_M), 0.0).amax(0)
+        ok = front[corners]
+        mag = torch.where(ok, dl[corners] * (K.fx / self.K.fx) / d[corners].clamp_min(NEAR_M), 0.0).amax(0)
+        # Off the image: the box of the corners in front, widened by the magnification (a corner's
+        # surface reaches across the quad at its own depth).
+        inf = torch.tensor(float("inf"))
+        cu, cv = u[corners], v[corners]
+        on = ((torch.where(ok, cu, -inf).amax(0) + mag >= 0) & (torch.where(ok, cu, inf).amin(0) - mag < K.width)
+              & (torch.where(ok, cv, -inf).amax(0) + mag >= 0) & (torch.where(ok, cv, inf).amin(0) - mag < K.height))
         k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
-        if not bool((k > 1).any()):
-            return []
-        pose = torch.as_tensor(self.pose, dtype=torch.float32)
-        to_cam = cam_from_world @ pose  # target-camera-from-layer-camera
-        parts = []
-        for kk in _levels(k):
-            quads = torn[k == kk]
-            y, x = quads // (W - 1), quads % (W - 1)
-            off = _offsets(kk)
-            fy, fx = off[:, 0][None], off[:, 1][None]  # (1, S)
-            # The nearest corner of each sub-sample (rounding the offset), and the farthest one.
-            cy, cx = y[:, None] + (fy >= 0.5), x[:, None] + (fx >= 0.5)  # (M, S)
-            nearest = (cy * W + cx).reshape(-1)
-            q = y * W + x
-            quad_corners = torch.stack([q, q + 1, q + W, q + W + 1], 1)  # (M, 4)
-            far = quad_corners.gather(1, dl[quad_corners].argmax(1, keepdim=True))  # (M, 1)
-            ray_x = ((x[:, None] + fx + 0.5 - self.K.cx) / self.K.fx).reshape(-1)
-            ray_y = (-(y[:, None] + fy + 0.5 - self.K.cy) / self.K.fy).reshape(-1)
-            for corner in (nearest, far.expand(-1, off.shape[0]).reshape(-1)):
-                depth = dl[corner]
-                pts = torch.stack([ray_x * depth, ray_y * depth, -depth])  # (3, M*S) layer camera
-                cam = torch.addmm(to_cam[:3, 3:], to_cam[:3, :3], pts)
-                sd = -cam[2]
-                inv = sd.clamp_min(NEAR_M).reciprocal()
-                su = cam[0] * inv * K.fx + K.cx
-                sv = -cam[1] * inv * K.fy + K.cy
-                parts.append(Samples.make(su, sv, sd, table(self.colour[corner]), self.rank, K, (depth > 0) & (sd > NEAR_M)))
-        return parts
+        keep = (on & (k > 1)).nonzero().squeeze(1)
+        if keep.numel() == 0:
+            return None
+        which, a, b = _lattice(k.index_select(0, keep))
+        y, x = y.index_select(0, keep).index_select(0, which), x.index_select(0, keep).index_select(0, which)
+        quad_corners = corners[:, keep].index_select(1, which)  # (4, S)
+        # The nearest corner of each sub-sample (rounding the offset), and the farthest one of its quad.
+        nearest = (y + (a >= 0.5)) * W + x + (b >= 0.5)
+        far = quad_corners.gather(0, dl[quad_corners].argmax(0, keepdim=True))[0]
+        corner = torch.cat([nearest, far])
+        ray_x = ((x + b + 0.5 - self.K.cx) / self.K.fx).repeat(2)
+        ray_y = (-(y + a + 0.5 - self.K.cy) / self.K.fy).repeat(2)
+        depth = dl.index_select(0, corner)
+        to_cam = cam_from_world @ torch.as_tensor(self.pose, dtype=torch.float32)  # target-camera-from-layer-camera
+        cam = torch.addmm(to_cam[:3, 3:], to_cam[:3, :3], torch.stack([ray_x * depth, ray_y * depth, -depth]))
+        sd = -cam[2]
+        inv = sd.clamp_min(NEAR_M).reciprocal()
+        su = cam[0] * inv * K.fx + K.cx
+        sv = -cam[1] * inv * K.fy + K.cy
+        return Samples.make(su, sv, sd, table(self.colour.index_select(0, corner)), self.rank, K, (depth > 0) & (sd > NEAR_M))
 
 
-def _levels(k: torch.Tensor) -> list[int]:
-    """The subdivisions above 1 that occur in k."""
-    return [i for i in torch.bincount(k.reshape(-1), minlength=2).nonzero().squeeze(1).tolist() if i > 1]
+def _lattice(k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For quads with subdivisions k (M,) int64 (each > 1): every sub-sample's quad (T,) int64 and
+    its offsets down and right (T,) float32 in [0, 1): a k x k lattice a quad, minus its origin
+    (the pixel itself, sampled already)."""
+    n = k * k - 1
+    which = torch.repeat_interleave(torch.arange(k.numel()), n)
+    first = torch.cumsum(n, 0) - n
+    j = torch.arange(which.numel()) - first.index_select(0, which) + 1
+    kk = k.index_select(0, which)
+    a = torch.div(j, kk, rounding_mode="floor")
+    return which, a.float() / kk, (j - a * kk).float() / kk
+
+
+_WEIGHTS: dict[int, torch.Tensor] = {}
+
+
+def _weights(k: int) -> torch.Tensor:
+    """(4, k*k - 1) bilinear weights of a quad's corners (top-left, top-right, bottom-left,
+    bottom-right) at its k x k lattice, minus the origin, row by row."""
+    if k not in _WEIGHTS:
+        g = torch.arange(k, dtype=torch.float32) / k
+        a, b = (t.reshape(-1)[1:] for t in torch.meshgrid(g, g, indexing="ij"))  # down, right
+        _WEIGHTS[k] = torch.stack([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b])
+    return _WEIGHTS[k]

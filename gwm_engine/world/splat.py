@@ -53,6 +53,11 @@ def table(rgb: torch.Tensor) -> Colour:
     return lambda idx, du, dv: rgb.index_select(0, idx).float()
 
 
+def _through(colour: Colour, sel: torch.Tensor) -> Colour:
+    """The colours of the samples `sel` picks, by their new numbers."""
+    return lambda idx, du, dv: colour(sel.index_select(0, idx), du, dv)
+
+
 @dataclass
 class Samples:
     pix: torch.Tensor  # (N,) int64 target pixel v * W + u; H * W (the dump) for none
@@ -69,11 +74,22 @@ class Samples:
         keep: torch.Tensor | None = None, point: torch.Tensor | None = None,
     ) -> Samples:
         """Samples at continuous pixel coordinates (u, v) (N,); those off the image or too near go
-        to the dump pixel H*W, which composite() ignores (cheaper than compacting them away)."""
+        to the dump pixel H*W, which composite() ignores, or where they are most of them (a layer
+        mostly behind the camera, surfels in blocks that only touch the view) are dropped."""
         ok = (d > NEAR_M) & (u >= 0) & (u < K.width) & (v >= 0) & (v < K.height)
         if keep is not None:
             ok &= keep
-        pix = torch.where(ok, v.clamp(0, K.height - 1).long() * K.width + u.clamp(0, K.width - 1).long(), K.width * K.height)
+        if int(ok.sum()) < ok.numel() // 2:
+            sel = ok.nonzero().squeeze(1)
+            u, v, d = u.index_select(0, sel), v.index_select(0, sel), d.index_select(0, sel)
+            if isinstance(rank, torch.Tensor):
+                rank = rank.index_select(0, sel)
+            if point is not None:
+                point = point.index_select(0, sel)
+            colour = _through(colour, sel)
+            pix = v.long() * K.width + u.long()
+        else:
+            pix = torch.where(ok, v.clamp(0, K.height - 1).long() * K.width + u.clamp(0, K.width - 1).long(), K.width * K.height)
         return Samples(pix, u, v, d, colour, rank, point)
 
 
@@ -101,7 +117,10 @@ def point_samples(
     u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
     v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
     parts = [Samples.make(u, v, d, table(rgb), rank, K, point=ids)]
+    # Stamps only for surfels on the image or just off it: the blocks culling leaves are
+    # conservative, and most of their points can lie outside the view.
     big = (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx) & (d > NEAR_M)
+    big &= (u > -1) & (u < K.width + 1) & (v > -1) & (v < K.height + 1)
     if bool(big.any()):
         # All 8 stamps as one part (each part costs a pass of its own in composite()).
         sel = big.nonzero().squeeze(1)
@@ -147,27 +166,28 @@ def composite(parts: list[Samples], K: Intrinsics) -> SplatImage:
         depth.index_copy_(0, pix, s.depth.index_select(0, win))
         if s.point is not None:
             shown.append(s.point.index_select(0, win))
-    covered = best[:hw] != _NO_KEY
-    total = torch.cat([rgb[:hw], depth[:hw, None], covered[:, None].float()], 1)  # r, g, b, depth, covered
+    rgb, depth, covered = rgb[:hw], depth[:hw], best[:hw] != _NO_KEY
     for _ in range(PINHOLE_PASSES):
-        _close_pinholes(total, covered, H, W)
+        _close_pinholes(rgb, depth, covered, H, W)
     points = torch.cat(shown) if shown else torch.zeros(0, dtype=torch.int64)
-    return SplatImage(total[:, :3].T.reshape(3, H, W).mul_(1 / 255), total[:, 3].reshape(1, H, W).clone(), covered.reshape(1, H, W), points)
+    return SplatImage(rgb.T.reshape(3, H, W).mul(1 / 255), depth.reshape(1, H, W), covered.reshape(1, H, W), points)
 
 
-def _close_pinholes(total: torch.Tensor, covered: torch.Tensor, H: int, W: int) -> None:
-    """In place: uncovered pixels with >= 6 of 8 covered neighbours take the mean of the neighbours
-    on the nearest one's surface. A real hole's edge has at most 5, so holes stay holes."""
-    cov = covered.view(1, 1, H, W).float()
-    count = torch.nn.functional.avg_pool2d(cov, 3, stride=1, padding=1, count_include_pad=True).view(H, W) * 9  # with itself
-    pins = ((count >= 5.5) & ~covered.view(H, W)).view(-1).nonzero().squeeze(1)
+def _close_pinholes(rgb: torch.Tensor, depth: torch.Tensor, covered: torch.Tensor, H: int, W: int) -> None:
+    """In place on rgb (H*W, 3), depth and covered (H*W,): uncovered pixels with >= 6 of 8 covered
+    neighbours take the mean of the neighbours on the nearest one's surface. A real hole's edge
+    has at most 5, so holes stay holes."""
+    c = torch.nn.functional.pad(covered.view(1, H, W).to(torch.uint8), (1, 1, 1, 1))[0]
+    rows = c[:, :-2] + c[:, 1:-1] + c[:, 2:]
+    count = rows[:-2] + rows[1:-1] + rows[2:]  # (H, W) covered pixels in each 3 x 3
+    pins = ((count >= 6) & ~covered.view(H, W)).view(-1).nonzero().squeeze(1)
     if pins.numel() == 0:
         return
     pv, pu = pins // W, pins % W
-    nb = torch.stack([(pv + dy).clamp(0, H - 1) * W + (pu + dx).clamp(0, W - 1) for dy, dx in _NEIGHBOURS], 1)  # (P, 8)
-    vals = total.index_select(0, nb.reshape(-1)).view(-1, 8, 5)
-    d = torch.where(vals[..., 4] > 0, vals[..., 3], float("inf"))
-    on = (d <= d.amin(1, keepdim=True) * (1 + SAME_SURFACE)).unsqueeze(2).float()
-    total[pins] = (vals * on).sum(1) / on.sum(1)
-    total[pins, 4] = 1
+    nb = torch.stack([(pv + dy).clamp(0, H - 1) * W + (pu + dx).clamp(0, W - 1) for dy, dx in _NEIGHBOURS], 1).view(-1)  # (P * 8,)
+    d = torch.where(covered.index_select(0, nb), depth.index_select(0, nb), float("inf")).view(-1, 8)
+    on = (d <= d.amin(1, keepdim=True) * (1 + SAME_SURFACE)).float()  # (P, 8)
+    weight = on / on.sum(1, keepdim=True)
+    rgb[pins] = (rgb.index_select(0, nb).view(-1, 8, 3) * weight[..., None]).sum(1)
+    depth[pins] = (d.nan_to_num(posinf=0.0) * weight).sum(1)
     covered[pins] = True
