@@ -8,7 +8,8 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.media import load_image
 from gwm_engine.model import LearnedModel, load_model
-from gwm_engine.model.learned import DEFAULT_WEIGHTS, PRESETS
+from gwm_engine.model.classical import fill_holes
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, PRESETS, SMALL_HOLES, completed
 from gwm_engine.world.session import SessionConfig, WorldSession
 
 PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
@@ -52,6 +53,25 @@ def test_outputs_are_finite_and_full_frame(size):
         assert torch.isfinite(t).all()
     assert 0 <= float(out_rgb.min()) and float(out_rgb.max()) <= 1
     assert float(out_depth.min()) > 0 and float(est.min()) > 0
+
+
+def test_only_views_with_more_than_a_few_cracks_go_through_the_network():
+    """In one batch: a view missing a few pixels is closed by pull-push alone, one missing a
+    block gets the network's fill, exactly as it would alone."""
+    model = load_model()
+    torch.manual_seed(0)
+    rgb, depth = torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64) * 10 + 0.5
+    mask = torch.ones(2, 1, 64, 64)
+    mask[0, 0, 10, 10:14] = 0  # 4 pixels: under SMALL_HOLES
+    mask[1, 0, 20:40, 20:40] = 0  # 400 pixels: over
+    assert (1 - mask[0].mean()) <= SMALL_HOLES < (1 - mask[1].mean())
+    with torch.inference_mode():
+        out_rgb, out_depth = model.complete(rgb * mask, depth * mask, mask)
+        alone_rgb, alone_depth = completed(model._completion, rgb[1:] * mask[1:], depth[1:] * mask[1:], mask[1:], model.preset)
+    pull_rgb, pull_depth = fill_holes(rgb[:1] * mask[:1], depth[:1] * mask[:1], mask[:1])
+    assert torch.equal(out_rgb[:1], pull_rgb) and torch.equal(out_depth[:1], pull_depth)
+    assert torch.allclose(out_rgb[1:], alone_rgb) and torch.allclose(out_depth[1:], alone_depth)
+    assert not torch.allclose(alone_rgb, fill_holes(rgb[1:] * mask[1:], depth[1:] * mask[1:], mask[1:])[0])
 
 
 def test_seed_depth_of_a_mirrored_photo_is_the_mirrored_depth():
