@@ -196,9 +196,15 @@ def test_the_view_turns_at_display_rate_between_frames(slow_page, tmp_path):
     page = slow_page
     page.evaluate("() => { const s = document.getElementById('speed'); s.value = '0.1'; s.dispatchEvent(new Event('input')); }")
     start_sample(page)
+    # 7 s of turning, for the rates' 5 s windows and for the mesh to settle to what this machine
+    # draws smoothly: left and right by turns, so the seed stays in view (turned 200 degrees
+    # away, the view holds only the per-frame fill, which can be too plain to show a shift).
+    for key, seconds in [("ArrowLeft", 0.5)] + [("ArrowRight", 1), ("ArrowLeft", 1)] * 3 + [("ArrowRight", 0.5)]:
+        page.keyboard.down(key)
+        time.sleep(seconds)
+        page.keyboard.up(key)
     page.keyboard.down("ArrowLeft")
     try:
-        time.sleep(7)  # rates over their 5 s windows; the mesh settles to what this machine draws smoothly
         display = float(page.inner_text("#display-fps"))
         frame_rate = float(page.inner_text("#fps"))
         photon = page.inner_text("#photon")
@@ -219,7 +225,7 @@ def test_the_view_turns_at_display_rate_between_frames(slow_page, tmp_path):
             wait_frames(page, count + 1)
             count, index = frames(page), page.inner_text("#index")
             first = screenshot()
-            time.sleep(0.05)
+            time.sleep(0.15)  # and the screenshots themselves: several degrees of turn
             second = screenshot()
             if frames(page) == count and page.inner_text("#index") == index:
                 break
