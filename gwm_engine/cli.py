@@ -26,9 +26,9 @@ from gwm_engine.settings import (
 )
 from gwm_engine.training.config import TrainConfig
 
-# The walkable scene families (gwm_engine.scenes.FAMILIES, which imports torch: `--help` must
-# not); tests/test_cli.py checks the two agree.
-SCENE_FAMILIES = ("indoor", "outdoor", "street")
+# The scene families (gwm_engine.scenes.ALL_FAMILIES, which imports torch: `--help` must not);
+# tests/test_cli.py checks the two agree.
+SCENE_FAMILIES = ("indoor", "outdoor", "street", "tabletop", "figures", "vehicles", "shelves", "city", "landscape")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")  # what ffmpeg writes with libx264
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 EVAL_TARGETS = (
@@ -62,7 +62,9 @@ class DemoConfig:
 @dataclass
 class SceneConfig:
     family: str = setting("indoor", "scene family: indoor (rooms), outdoor (terrain, trees, sky) or street (buildings, "
-                          "road)", choices=SCENE_FAMILIES)
+                          "road), which players can walk; or a seed view: tabletop (close-ups), figures (people, "
+                          "animals), vehicles, shelves, city (blocks at real scale), landscape (mountains, lakes)",
+                          choices=SCENE_FAMILIES)
     seed: int = setting(0, "scene seed: each gives another scene of the family", low=0)
     size: tuple[int, int] = size_setting((512, 384))
     fov: float = fov_setting()
