@@ -177,12 +177,18 @@ class LearnedModel(WorldModel):
         big = (1 - mask.mean((1, 2, 3))) > SMALL_HOLES  # (B,)
         if bool(big.all()):
             return completed(self._completion, rgb, depth, mask, self.preset)
-        out_rgb, out_depth = fill_holes(rgb, depth, mask)
-        out_depth = out_depth.clamp(NEAR_FILL_M, MAX_DEPTH_M)
-        if bool(big.any()):
-            i = big.nonzero().squeeze(1)
+        out_rgb, out_depth = torch.empty_like(rgb), torch.empty_like(depth)
+        small, i = (~big).nonzero().squeeze(1), big.nonzero().squeeze(1)
+        out_rgb[small], out_depth[small] = _pull_push(rgb[small], depth[small], mask[small])
+        if i.numel():
             out_rgb[i], out_depth[i] = completed(self._completion, rgb[i], depth[i], mask[i], self.preset)
         return out_rgb, out_depth
+
+
+def _pull_push(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`completed`'s fill without the network's residual, in the same depth range."""
+    filled_rgb, filled_depth = fill_holes(rgb, depth, mask)
+    return filled_rgb, filled_depth.clamp(NEAR_FILL_M, MAX_DEPTH_M)
 
 
 # The two paths from a frame to a network and back, shared by inference and training so the
