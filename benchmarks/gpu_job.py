@@ -53,6 +53,8 @@ class JobConfig:
     trajectories: int = field(default=256, metadata={"help": "training trajectories to render"})
     size: str = field(default="256x256", metadata={"help": "training frame size, WxH"})
     workers: int = field(default=CORES, metadata={"help": "rendering processes"})
+    per_shard: int = field(default=4, metadata={"help": "trajectories per shard: a shard is written whole, so small ones "
+                                                "keep what the data stage's timeout stops"})
     loader_workers: int = field(default=max(0, CORES - 2), metadata={"help": "data loader processes while training"})
     own_fill_workers: int = field(default=max(0, CORES - 2),
                                   metadata={"help": "data loader processes of the own-fill continuation (each runs a "
@@ -365,9 +367,9 @@ def run_job(cfg: JobConfig) -> int:
     rows: list[tuple[str, str]] = []
 
     stage = job.run("data", ["data", "--out", str(shards), "--trajectories", str(cfg.trajectories), "--size", cfg.size,
-                             "--workers", str(cfg.workers)], job.seconds_for("data"))
+                             "--workers", str(cfg.workers), "--per-shard", str(cfg.per_shard)], job.seconds_for("data"))
     n_shards = len(list(shards.glob("shard-*[0-9].npz")))
-    rows.append(("training data", f"{n_shards} shards of 16 trajectories, {cfg.size}, {stage.wall_s:.0f} s"
+    rows.append(("training data", f"{n_shards} shards of {cfg.per_shard} trajectories, {cfg.size}, {stage.wall_s:.0f} s"
                  + ("" if stage.rc == 0 else " (stopped by its timeout)")))
     final: Path | None = None
     if n_shards:

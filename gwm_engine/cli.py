@@ -79,6 +79,7 @@ class DataCommandConfig:
     size: tuple[int, int] = size_setting((256, 256))
     workers: int = setting(1, "rendering processes", low=1)
     seed: int = setting(0, "first scene seed", low=0)
+    per_shard: int = setting(16, "trajectories per shard file (each is written whole: smaller ones finish sooner)", low=1)
 
 
 @dataclass
@@ -195,11 +196,11 @@ def cmd_scene(args: argparse.Namespace) -> int:
 def cmd_data(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from gwm_engine.training.data import PER_SHARD, DataConfig, write_shards
+    from gwm_engine.training.data import DataConfig, write_shards
 
     check(from_args(DataCommandConfig, args))
-    with tqdm(total=-(-args.trajectories // PER_SHARD), desc="rendering shards", unit="shard") as bar:
-        paths = write_shards(Path(args.out), args.trajectories, workers=args.workers,
+    with tqdm(total=-(-args.trajectories // args.per_shard), desc="rendering shards", unit="shard") as bar:
+        paths = write_shards(Path(args.out), args.trajectories, args.per_shard, workers=args.workers,
                              config=DataConfig(height=args.size[1], width=args.size[0]), base_seed=args.seed,
                              progress=bar.update)
     print(f"{len(paths)} shards of rendered trajectories in {args.out}")

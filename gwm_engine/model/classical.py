@@ -43,7 +43,7 @@ def pull_push(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.
 def fill_holes(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The splatted rgb (B, 3, H, W) and depth (B, 1, H, W) with holes (mask 0) pull-push filled;
     a view with nothing known at all (turned to face unseen territory) is grey at the far wall."""
-    filled = pull_push(torch.cat([rgb, depth], dim=1), mask, torch.tensor([0.5, 0.5, 0.5, FAR_M]))
+    filled = pull_push(torch.cat([rgb, depth], dim=1), mask, torch.tensor([0.5, 0.5, 0.5, FAR_M], dtype=rgb.dtype, device=rgb.device))
     return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(NEAR_FILL_M)
 
 
