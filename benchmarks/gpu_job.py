@@ -145,8 +145,11 @@ class Running:
         self.f = open(self.log, "w")
         self.f.write("$ " + shlex.join(cmd) + "\n")
         self.f.flush()
+        # The lent machine runs the checkout uninstalled: the figures stage (this file, from
+        # benchmarks/) finds the package through PYTHONPATH, not the working directory.
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         self.p = subprocess.Popen(cmd, stdout=self.f, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
-                                  env={**os.environ, **(env or {})})
+                                  env={**os.environ, "PYTHONPATH": path, **(env or {})})
 
     def wait(self, timeout: float) -> Stage:
         """Its result; killed at `timeout` seconds after it started."""

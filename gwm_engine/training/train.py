@@ -207,7 +207,7 @@ def resume(run: Run) -> None:
     run.losses.load_state_dict(state["nets"])
     run.opt.load_state_dict(state["opt"])
     run.step, run.wall_s = state["step"], state["wall_s"]
-    torch.set_rng_state(state["rng"])
+    torch.set_rng_state(state["rng"].cpu())  # map_location moved it to the device
 
 
 def _loader(run: Run) -> torch.utils.data.DataLoader:
