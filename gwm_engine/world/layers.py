@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from gwm_engine.geometry.camera import Intrinsics, pixel_rays
+from gwm_engine.world import raster
 from gwm_engine.world.splat import NEAR_M, Samples, table
 
 # Neighbouring pixels whose inverse depths differ by more than this fraction lie on different
@@ -137,13 +138,15 @@ class ViewLayer:
         k = self._subdivision(u, v, front, K)
         magnified = (k > 1).nonzero().squeeze(1)
         if magnified.numel():
-            quads = self.block_quads.index_select(0, magnified)  # (B, BLOCK * BLOCK)
-            kq = k.index_select(0, magnified)[:, None].expand_as(quads)
-            real = quads >= 0
-            quads, kq = quads[real], kq[real]
-            drawn = self._drawn(quads, front, u, v, K)
-            if bool(drawn.any()):
-                parts.append(self._subsamples(quads[drawn], kq[drawn], u, v, inv_d, K))
+            su, sv, sd, sy, sx = (torch.from_numpy(a) for a in raster.subsamples(
+                self.block_quads.index_select(0, magnified).numpy(), k.index_select(0, magnified).numpy(), u.numpy(),
+                v.numpy(), inv_d.numpy(), front.numpy(), self.edge.reshape(-1).numpy(), W, K.width, K.height, NEAR_M))
+
+            def sub_colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
+                return self._resample(sy.index_select(0, idx), sx.index_select(0, idx), u, v, du, dv)
+
+            if su.numel():
+                parts.append(Samples.make(su, sv, sd, sub_colour, self.rank, K))
         torn = self._torn_subsamples(cam_from_world, K, d, front, u, v)
         return parts + ([torn] if torn is not None else [])
 
@@ -170,78 +173,9 @@ class ViewLayer:
         there (its corners' projections u, v): what a ray through the target pixel's centre
         meets, bilinearly interpolated. At depth edges: the nearest pixel, unmoved."""
         H, W = self.depth.shape
-        qy = py.floor().clamp(0, H - 2).long()
-        qx = px.floor().clamp(0, W - 2).long()
-        p = qy * W + qx
-        u00, v00 = u.index_select(0, p), v.index_select(0, p)
-        ju_x, jv_x = u.index_select(0, p + 1) - u00, v.index_select(0, p + 1) - v00
-        ju_y, jv_y = u.index_select(0, p + W) - u00, v.index_select(0, p + W) - v00
-        det = ju_x * jv_y - ju_y * jv_x
-        smooth = self.smooth.index_select(0, p) & (det.abs() > 1e-9)
-        det = torch.where(smooth, det, 1.0)
-        dx = torch.where(smooth, (jv_y * du - ju_y * dv) / det, 0.0).clamp_(-1, 1)
-        dy = torch.where(smooth, (ju_x * dv - jv_x * du) / det, 0.0).clamp_(-1, 1)
-        y = (py + dy).clamp_(0, H - 1)
-        x = (px + dx).clamp_(0, W - 1)
-        y0 = y.floor().clamp_max(H - 2)
-        x0 = x.floor().clamp_max(W - 2)
-        fy, fx = (y - y0)[:, None], (x - x0)[:, None]
-        q = y0.long() * W + x0.long()
-        c = self.colour
-        top = torch.lerp(c.index_select(0, q), c.index_select(0, q + 1), fx)
-        bottom = torch.lerp(c.index_select(0, q + W), c.index_select(0, q + W + 1), fx)
-        blend = torch.lerp(top, bottom, fy)
-        keep = smooth & self.smooth.index_select(0, q)
-        if bool(keep.all()):
-            return blend
-        nearest = c.index_select(0, py.round().long().clamp(0, H - 1) * W + px.round().long().clamp(0, W - 1))
-        return torch.where(keep[:, None], blend, nearest)
-
-    def _drawn(self, quads: torch.Tensor, front: torch.Tensor, u: torch.Tensor, v: torch.Tensor, K: Intrinsics) -> torch.Tensor:
-        """(M,) bool: the quad is one piece of surface in front of the camera, and its corners'
-        box meets the image (a block on the image's border can have most of its quads off it)."""
-        W = self.depth.shape[1]
-        p = quads // (W - 1) * W + quads % (W - 1)
-        c = torch.stack([p, p + 1, p + W, p + W + 1])  # (4, M)
-        cu, cv = u[c], v[c]
-        return (~self.edge.reshape(-1)[p] & front[c].all(0) & (cu.amax(0) >= 0) & (cu.amin(0) < K.width)
-                & (cv.amax(0) >= 0) & (cv.amin(0) < K.height))
-
-    def _subsamples(self, quads: torch.Tensor, k: torch.Tensor, u: torch.Tensor, v: torch.Tensor, inv_d: torch.Tensor,
-                    K: Intrinsics) -> Samples:
-        """Bilinear sub-samples of intact quads (M,) (indices into the (H-1, W-1) quad grid), a
-        k x k lattice in each (k (M,)) but its origin (the pixel, sampled already): one level of
-        k at a time (a matrix product a level), as one part, numbered level by level."""
-        W = self.depth.shape[1]
-        p = quads // (W - 1) * W + quads % (W - 1)
-        corners = torch.stack([p, p + 1, p + W, p + W + 1], 1)  # (M, 4)
-        levels = torch.unique(k).tolist()
-        su, sv, sinv, level_quads = [], [], [], []
-        for kk in levels:
-            c = corners[k == kk]  # (M_k, 4)
-            w = _weights(kk)  # (4, S)
-            su.append((u[c] @ w).view(-1))
-            sv.append((v[c] @ w).view(-1))
-            sinv.append((inv_d[c] @ w).view(-1))
-            level_quads.append(c[:, 0])
-        sizes = torch.tensor([kk * kk - 1 for kk in levels])  # samples a quad, per level
-        counts = torch.tensor([q.numel() for q in level_quads])
-        first_sample = torch.cumsum(sizes * counts, 0) - sizes * counts
-        first_quad = torch.cumsum(counts, 0) - counts
-        level_k = torch.tensor(levels)
-        pixel = torch.cat(level_quads)  # (M,) each level's quads' top-left pixels, level by level
-
-        def colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
-            level = torch.searchsorted(first_sample, idx, right=True) - 1
-            local = idx - first_sample.index_select(0, level)
-            n = sizes.index_select(0, level)
-            q = pixel.index_select(0, first_quad.index_select(0, level) + torch.div(local, n, rounding_mode="floor"))
-            j = local % n + 1  # the lattice position, skipping the origin
-            kk = level_k.index_select(0, level)
-            a = torch.div(j, kk, rounding_mode="floor")
-            return self._resample((q // W + a / kk).float(), (q % W + (j - a * kk) / kk).float(), u, v, du, dv)
-
-        return Samples.make(torch.cat(su), torch.cat(sv), torch.cat(sinv).reciprocal(), colour, self.rank, K)
+        out = raster.resample(py.numpy(), px.numpy(), du.numpy(), dv.numpy(), u.numpy(), v.numpy(), self.smooth.numpy(),
+                              self.colour.numpy(), H, W)
+        return torch.from_numpy(out)
 
     def _torn_subsamples(self, cam_from_world: torch.Tensor, K: Intrinsics, d: torch.Tensor, front: torch.Tensor,
                          u: torch.Tensor, v: torch.Tensor) -> Samples | None:
@@ -300,16 +234,3 @@ def _lattice(k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     kk = k.index_select(0, which)
     a = torch.div(j, kk, rounding_mode="floor")
     return which, a.float() / kk, (j - a * kk).float() / kk
-
-
-_WEIGHTS: dict[int, torch.Tensor] = {}
-
-
-def _weights(k: int) -> torch.Tensor:
-    """(4, k*k - 1) bilinear weights of a quad's corners (top-left, top-right, bottom-left,
-    bottom-right) at its k x k lattice, minus the origin, row by row."""
-    if k not in _WEIGHTS:
-        g = torch.arange(k, dtype=torch.float32) / k
-        a, b = (t.reshape(-1)[1:] for t in torch.meshgrid(g, g, indexing="ij"))  # down, right
-        _WEIGHTS[k] = torch.stack([(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b])
-    return _WEIGHTS[k]

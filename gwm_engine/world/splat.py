@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from gwm_engine.geometry.camera import Intrinsics
+from gwm_engine.world import raster
 
 NEAR_M = 0.05
 # Samples within this fraction of the nearest depth at a pixel belong to its front surface.
@@ -33,8 +35,7 @@ PINHOLE_PASSES = 2
 _NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
 _STAMP_DY = torch.tensor([float(dy) for dy, _ in _NEIGHBOURS])
 _STAMP_DX = torch.tensor([float(dx) for _, dx in _NEIGHBOURS])
-# A winner key is priority << _INDEX_BITS | sample number, so one min-reduction picks both.
-_INDEX_BITS = 28
+# A winner key is priority << raster.INDEX_BITS | sample number, so one min-reduction picks both.
 _NO_KEY = torch.iinfo(torch.int64).max
 
 # The colour of samples: (indices (n,), du (n,), dv (n,)) -> (n, 3) float32 0..255, where (du, dv)
@@ -76,20 +77,18 @@ class Samples:
         """Samples at continuous pixel coordinates (u, v) (N,); those off the image or too near go
         to the dump pixel H*W, which composite() ignores, or where they are most of them (a layer
         mostly behind the camera, surfels in blocks that only touch the view) are dropped."""
-        ok = (d > NEAR_M) & (u >= 0) & (u < K.width) & (v >= 0) & (v < K.height)
-        if keep is not None:
-            ok &= keep
-        if int(ok.sum()) < ok.numel() // 2:
-            sel = ok.nonzero().squeeze(1)
-            u, v, d = u.index_select(0, sel), v.index_select(0, sel), d.index_select(0, sel)
+        empty = np.zeros(0, dtype=np.bool_)
+        pix, ok, count = raster.pixels(u.numpy(), v.numpy(), d.numpy(), empty if keep is None else keep.numpy(), K.width,
+                                       K.height, NEAR_M)
+        pix = torch.from_numpy(pix)
+        if count < ok.shape[0] // 2:
+            sel = torch.from_numpy(ok).nonzero().squeeze(1)
+            u, v, d, pix = u.index_select(0, sel), v.index_select(0, sel), d.index_select(0, sel), pix.index_select(0, sel)
             if isinstance(rank, torch.Tensor):
                 rank = rank.index_select(0, sel)
             if point is not None:
                 point = point.index_select(0, sel)
             colour = _through(colour, sel)
-            pix = v.long() * K.width + u.long()
-        else:
-            pix = torch.where(ok, v.clamp(0, K.height - 1).long() * K.width + u.clamp(0, K.width - 1).long(), K.width * K.height)
         return Samples(pix, u, v, d, colour, rank, point)
 
 
@@ -141,53 +140,30 @@ def composite(parts: list[Samples], K: Intrinsics) -> SplatImage:
     hw = H * W
     slots = hw + 1  # the last one is the dump pixel
     near = torch.full((slots,), float("inf"))
+    ranks = [(s.rank if isinstance(s.rank, torch.Tensor) else torch.tensor([s.rank])).numpy() for s in parts]
     for s in parts:
-        near.scatter_reduce_(0, s.pix, s.depth, "amin")
-    limit = near.mul_(1 + SAME_SURFACE)
-    keys, best, offset = [], torch.full((slots,), _NO_KEY), 0
-    for s in parts:
-        n = s.pix.shape[0]
-        number = torch.arange(offset, offset + n)
-        offset += n
-        rank = s.rank if isinstance(s.rank, torch.Tensor) else torch.tensor(s.rank)
-        key = torch.where(s.depth <= limit.index_select(0, s.pix), number.add_(rank << _INDEX_BITS), _NO_KEY)
-        best.scatter_reduce_(0, s.pix, key, "amin")
-        keys.append(key)
+        raster.nearest(s.pix.numpy(), s.depth.numpy(), near.numpy())
+    limit = near.mul_(1 + SAME_SURFACE).numpy()
+    best = torch.full((slots,), _NO_KEY)
+    firsts, first = [], 0
+    for s, rank in zip(parts, ranks):
+        raster.best_keys(s.pix.numpy(), s.depth.numpy(), rank, first, limit, best.numpy())
+        firsts.append(first)
+        first += s.pix.shape[0]
     rgb, depth = torch.zeros(slots, 3), torch.zeros(slots)
     shown = []
-    for s, key in zip(parts, keys):
-        win = ((key == best.index_select(0, s.pix)) & (s.pix < hw)).nonzero().squeeze(1)
+    for s, rank, first in zip(parts, ranks, firsts):
+        win = torch.from_numpy(raster.winners(s.pix.numpy(), rank, first, best.numpy(), hw))
         if win.numel() == 0:
             continue
         pix = s.pix.index_select(0, win)
         du = (pix % W).float().add_(0.5).sub_(s.u.index_select(0, win))
         dv = (pix // W).float().add_(0.5).sub_(s.v.index_select(0, win))
-        rgb.index_copy_(0, pix, s.colour(win, du, dv))
-        depth.index_copy_(0, pix, s.depth.index_select(0, win))
+        raster.put(pix.numpy(), s.colour(win, du, dv).numpy(), s.depth.numpy(), win.numpy(), rgb.numpy(), depth.numpy())
         if s.point is not None:
             shown.append(s.point.index_select(0, win))
     rgb, depth, covered = rgb[:hw], depth[:hw], best[:hw] != _NO_KEY
     for _ in range(PINHOLE_PASSES):
-        _close_pinholes(rgb, depth, covered, H, W)
+        raster.close_pinholes(rgb.numpy(), depth.numpy(), covered.numpy(), H, W, SAME_SURFACE)
     points = torch.cat(shown) if shown else torch.zeros(0, dtype=torch.int64)
     return SplatImage(rgb.T.reshape(3, H, W).mul(1 / 255), depth.reshape(1, H, W), covered.reshape(1, H, W), points)
-
-
-def _close_pinholes(rgb: torch.Tensor, depth: torch.Tensor, covered: torch.Tensor, H: int, W: int) -> None:
-    """In place on rgb (H*W, 3), depth and covered (H*W,): uncovered pixels with >= 6 of 8 covered
-    neighbours take the mean of the neighbours on the nearest one's surface. A real hole's edge
-    has at most 5, so holes stay holes."""
-    c = torch.nn.functional.pad(covered.view(1, H, W).to(torch.uint8), (1, 1, 1, 1))[0]
-    rows = c[:, :-2] + c[:, 1:-1] + c[:, 2:]
-    count = rows[:-2] + rows[1:-1] + rows[2:]  # (H, W) covered pixels in each 3 x 3
-    pins = ((count >= 6) & ~covered.view(H, W)).view(-1).nonzero().squeeze(1)
-    if pins.numel() == 0:
-        return
-    pv, pu = pins // W, pins % W
-    nb = torch.stack([(pv + dy).clamp(0, H - 1) * W + (pu + dx).clamp(0, W - 1) for dy, dx in _NEIGHBOURS], 1).view(-1)  # (P * 8,)
-    d = torch.where(covered.index_select(0, nb), depth.index_select(0, nb), float("inf")).view(-1, 8)
-    on = (d <= d.amin(1, keepdim=True) * (1 + SAME_SURFACE)).float()  # (P, 8)
-    weight = on / on.sum(1, keepdim=True)
-    rgb[pins] = (rgb.index_select(0, nb).view(-1, 8, 3) * weight[..., None]).sum(1)
-    depth[pins] = (d.nan_to_num(posinf=0.0) * weight).sum(1)
-    covered[pins] = True
