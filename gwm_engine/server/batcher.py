@@ -10,8 +10,10 @@ arrive meanwhile gather for the next one, so every waiting session is in every b
 
 Whether batching pays depends on the model and the machine: one batched pass saves per-call
 overhead (a GPU, a network's fixed cost), but steps the batch's sessions one after another in
-one thread, where alone they would overlap on the workers. `calibrate_batching` measures both
-on the served model at start, so the daemon turns batching on only where it raises throughput.
+one thread, where alone they would overlap on the workers. Overlapping steps in turn pay only
+where a step leaves cores idle: a step that keeps every core busy loses to the threads fighting
+over them, and then one step at a time does more. `calibrate_batching` measures all three on the
+served model at start, so the daemon picks the way that gives the most throughput.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class StepThreads(Executor):
     only the primary thread has helpers, so a lone session steps as in process; steps of other
     sessions meanwhile run one torch thread each instead of waking more pools. Every other
     thread that runs torch ops (the daemon's workers) must have one torch thread too:
-    `single_torch_thread_pool`.
+    `single_torch_thread_pool`. With `serial` set, every step waits for the primary instead.
     """
 
     def __init__(self, overflow: int):
@@ -64,10 +66,11 @@ class StepThreads(Executor):
         _start_threads(self._primary, 1, threads)
         self._lock = threading.Lock()
         self._primary_busy = False
+        self.serial = False
 
     def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
         with self._lock:
-            primary, self._primary_busy = not self._primary_busy, True
+            primary, self._primary_busy = self.serial or not self._primary_busy, True
         if not primary:
             return self._overflow.submit(fn, *args, **kwargs)
         future = self._primary.submit(fn, *args, **kwargs)
@@ -111,24 +114,30 @@ def _start_threads(pool: ThreadPoolExecutor, count: int, torch_threads: int) -> 
 
 @dataclass(frozen=True)
 class BatchingCalibration:
-    """One round = one step of each of `sessions` sessions, timed both ways; the fastest round of
+    """One round = one step of each of `sessions` sessions, timed each way; the fastest round of
     each (the one least disturbed by whatever else the machine runs)."""
 
     sessions: int
     batched_ms: float  # all in one step_many call (one model pass), as the batcher runs them
     concurrent_ms: float  # each on its own worker thread, all at once, as with batching off
+    serial_ms: float  # one after another, each with the whole torch pool
 
     @property
     def pays(self) -> bool:
-        return self.batched_ms * (1 + BATCHING_MARGIN) <= self.concurrent_ms
+        return self.batched_ms * (1 + BATCHING_MARGIN) <= min(self.concurrent_ms, self.serial_ms)
+
+    @property
+    def serial(self) -> bool:
+        """Without batching, steps do more one at a time than overlapping."""
+        return self.serial_ms < self.concurrent_ms
 
 
 def calibrate_batching(
     model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256)
 ) -> BatchingCalibration:
     """Step `sessions` real sessions of `model` (seeded with the bundled sample view) on
-    `executor` (the daemon's StepThreads) batched and concurrently, alternating, after one
-    warm-up round of each."""
+    `executor` (the daemon's StepThreads, not serial) batched, concurrently and one after
+    another, in turn, after one warm-up round of each."""
     image = decode_image((_ASSETS / "sample.png").read_bytes())
     depth = load_depth(_ASSETS / "sample_depth.npy")
     # Made on the executor too: torch ops on any other thread would give it OpenMP helpers.
@@ -144,18 +153,23 @@ def calibrate_batching(
     def concurrent() -> None:
         list(executor.map(lambda w: w.step(action), worlds))
 
+    def serial() -> None:  # each submitted once the last is done: all on the primary thread
+        for w in worlds:
+            executor.submit(w.step, action).result()
+
     def timed(fn: Callable[[], None]) -> float:
         t = time.perf_counter()
         fn()
         return (time.perf_counter() - t) * 1e3
 
-    batched_ms, concurrent_ms = [], []
-    for i in range(rounds + 1):  # round 0 warms both up (first-call allocations, thread pools)
-        b, c = timed(batched), timed(concurrent)
-        if i > 0:
-            batched_ms.append(b)
-            concurrent_ms.append(c)
-    return BatchingCalibration(sessions, min(batched_ms), min(concurrent_ms))
+    ways = (batched, concurrent, serial)
+    times: list[list[float]] = [[] for _ in ways]
+    for i in range(rounds + 1):  # round 0 warms them up (first-call allocations, thread pools)
+        for way, ms in zip(ways, times):
+            t = timed(way)
+            if i > 0:
+                ms.append(t)
+    return BatchingCalibration(sessions, *(min(ms) for ms in times))
 
 
 @dataclass
