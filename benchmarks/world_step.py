@@ -22,7 +22,7 @@ from gwm_engine.media import to_rgb8
 from gwm_engine.model import WorldModel, load_model
 from gwm_engine.scenes import make_scene
 from gwm_engine.world import SessionConfig, WorldSession
-from gwm_engine.world.splat import composite, point_samples, priority
+from gwm_engine.world.splat import composite, point_samples
 
 SIZES = [(256, 256), (640, 360), (1280, 720)]
 
@@ -55,9 +55,7 @@ def per_size(steps: int, model: WorldModel) -> None:
                 cam_from_world = torch.from_numpy(np.linalg.inv(s.pose)).float()
                 ids = torch.arange(c.n)
                 parts = [p for x in c.layers for p in x.samples(cam_from_world, s.intrinsics)]
-                parts += point_samples(
-                    c.xyz[:, : c.n], c.rgb[: c.n], c.radius[: c.n], priority(c.born[: c.n]), ids, cam_from_world, s.intrinsics
-                )
+                parts += point_samples(c.xyz, c.rgb, c.radius, c.born, ids, cam_from_world, s.intrinsics)
                 composite(parts, s.intrinsics)
                 naive.append((time.perf_counter() - t) * 1e3)
         rows = rows[steps // 5 :]  # skip warm-up

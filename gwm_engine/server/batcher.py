@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 _ASSETS = Path(gwm_engine.__file__).parent / "assets"
 # Batching must beat stepping alone by this much to be turned on: a batch also pays its wait,
 # and a calibration of a few rounds on a busy machine is only so precise.
-BATCHING_MARGIN = 0.25
+BATCHING_MARGIN = 0.05
 
 
 class StepThreads(Executor):

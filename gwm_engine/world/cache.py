@@ -26,7 +26,7 @@ import torch
 
 from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.world.layers import ViewLayer
-from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, point_samples, priority
+from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, point_samples
 
 # What is kept when eviction runs: dropping a quarter at once makes eviction rare (it repacks
 # the whole cache).
@@ -148,15 +148,9 @@ class WorldCache:
         if self.n:
             n = self.n
             vis = self._visible_blocks(cam_from_world, K)
-            # Gathering the visible blocks costs a copy: only worth it when it drops most points.
-            if int(vis.sum()) * BLOCK > n * 3 // 4:
-                ids = torch.arange(n)
-                xyz, rgb, radius, born = self.xyz[:, :n], self.rgb[:n], self.radius[:n], self.born[:n]
-            else:
-                ids = (vis.nonzero().squeeze(1)[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
-                ids = ids[ids < n]
-                xyz, rgb, radius, born = self.xyz.index_select(1, ids), self.rgb[ids], self.radius[ids], self.born[ids]
-            parts += point_samples(xyz, rgb, radius, priority(born), ids, cam_from_world, K)
+            ids = (vis.nonzero().squeeze(1)[:, None] * BLOCK + torch.arange(BLOCK)).view(-1)
+            ids = ids[ids < n] if int(vis[-1]) else ids  # only the last block can be part-full
+            parts += point_samples(self.xyz, self.rgb, self.radius, self.born, ids, cam_from_world, K)
         img = composite(parts, K)
         seen = self.last_seen.index_select(0, img.points)
         self.last_seen.index_copy_(0, img.points, seen.clamp_min(step))  # pinned points stay pinned

@@ -9,8 +9,8 @@ Isolated pixels that no sample reached inside a surface are closed from their ne
 Colours are only looked up for the winners: a magnified layer makes several samples a pixel,
 and interpolating colour for all of them would cost more than the rest of the render.
 
-Priorities: `priority(age)` for exact samples, `priority(age, stamp=True)` for the wider
-footprint of a surfel seen from closer than it was made, which yields to any exact sample.
+Priorities (`raster.priority`): by age for exact samples, and after them the wider footprint
+of a surfel seen from closer than it was made, which yields to any exact sample.
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ FOOTPRINT_MIN_RADIUS_PX = 0.75
 # Sampling a slightly magnified surface one sample a pixel leaves lines of gaps; a second pass
 # closes where two lines cross (4 covered neighbours before the first pass, 8 after).
 PINHOLE_PASSES = 2
-_NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
-_STAMP_DY = torch.tensor([float(dy) for dy, _ in _NEIGHBOURS])
-_STAMP_DX = torch.tensor([float(dx) for _, dx in _NEIGHBOURS])
 # A winner key is priority << raster.INDEX_BITS | sample number, so one min-reduction picks both.
 _NO_KEY = torch.iinfo(torch.int64).max
 
@@ -42,11 +39,6 @@ _NO_KEY = torch.iinfo(torch.int64).max
 # leads from each sample's position to the centre of the pixel it won: a continuous surface
 # looks its colour up there, exactly, rather than where its sample happened to fall.
 Colour = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def priority(age: int | torch.Tensor, stamp: bool = False) -> torch.Tensor:
-    """Lower wins among samples of one surface: by age (the step that made it), exact before stamped."""
-    return torch.as_tensor(age, dtype=torch.int64) * 2 + int(stamp)
 
 
 def table(rgb: torch.Tensor) -> Colour:
@@ -66,7 +58,7 @@ class Samples:
     v: torch.Tensor
     depth: torch.Tensor  # (N,) float32 metres
     colour: Colour
-    rank: int | torch.Tensor  # priority, see priority(): one for all, or (N,) int64
+    rank: int | torch.Tensor  # priority (raster.priority): one for all, or (N,) int64
     point: torch.Tensor | None = None  # (N,) int64 cache point each came from; None for a layer's
 
     @staticmethod
@@ -101,37 +93,22 @@ class SplatImage:
 
 
 def point_samples(
-    xyz: torch.Tensor,  # (3, N) float32 world points, one row per coordinate (fast transform)
+    xyz: torch.Tensor,  # (3, N) float32 world points, one row per coordinate
     rgb: torch.Tensor,  # (N, 3) uint8
     radius: torch.Tensor,  # (N,) float32 surfel radius, metres
-    rank: torch.Tensor,  # (N,) int64 priority of an exact sample
-    ids: torch.Tensor,  # (N,) int64 cache index of each point
+    born: torch.Tensor,  # (N,) int64 the step that made each point
+    ids: torch.Tensor,  # (M,) int64 the points to draw
     cam_from_world: torch.Tensor,  # (4, 4) float32, the inverse of the camera pose
     K: Intrinsics,
 ) -> list[Samples]:
-    """Surfels as samples: the pixel each lands in, and its 8 neighbours where it covers more than a pixel."""
-    cam = torch.addmm(cam_from_world[:3, 3:], cam_from_world[:3, :3], xyz)  # (3, N)
-    d = -cam[2]
-    inv_d = d.clamp_min(NEAR_M).reciprocal()
-    u = (cam[0] * inv_d).mul_(K.fx).add_(K.cx)
-    v = (cam[1] * inv_d).mul_(-K.fy).add_(K.cy)
-    parts = [Samples.make(u, v, d, table(rgb), rank, K, point=ids)]
-    # Stamps only for surfels on the image or just off it: the blocks culling leaves are
-    # conservative, and most of their points can lie outside the view.
-    big = (radius * inv_d > FOOTPRINT_MIN_RADIUS_PX / K.fx) & (d > NEAR_M)
-    big &= (u > -1) & (u < K.width + 1) & (v > -1) & (v < K.height + 1)
-    if bool(big.any()):
-        # All 8 stamps as one part (each part costs a pass of its own in composite()).
-        sel = big.nonzero().squeeze(1)
-        m = len(_NEIGHBOURS)
-        dy, dx = _STAMP_DY[:, None], _STAMP_DX[:, None]  # (8, 1)
-        su, sv = (u[sel][None] + dx).reshape(-1), (v[sel][None] + dy).reshape(-1)
-        srgb = rgb[sel]
-        parts.append(Samples.make(
-            su, sv, d[sel].repeat(m), lambda idx, du, dv: srgb.index_select(0, idx % srgb.shape[0]).float(),
-            (rank[sel] + 1).repeat(m), K, point=ids[sel].repeat(m),
-        ))
-    return parts
+    """Surfels as samples: the pixel each lands in, and its 8 neighbours where it covers more
+    than a pixel (on the image only), as one part."""
+    pix, u, v, d, rank, point = (torch.from_numpy(a) for a in raster.surfels(
+        xyz.numpy(), radius.numpy(), born.numpy(), ids.numpy(), cam_from_world.numpy(), K.fx, K.fy, K.cx, K.cy, K.width,
+        K.height, NEAR_M, FOOTPRINT_MIN_RADIUS_PX))
+    if pix.numel() == 0:
+        return []
+    return [Samples(pix, u, v, d, lambda idx, du, dv: rgb.index_select(0, point.index_select(0, idx)).float(), rank, point)]
 
 
 def composite(parts: list[Samples], K: Intrinsics) -> SplatImage:

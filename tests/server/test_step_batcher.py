@@ -107,7 +107,7 @@ def test_calibration_times_real_steps_both_ways(model):
 def test_batching_pays_only_by_the_margin_over_the_better_other_way():
     assert BatchingCalibration(4, batched_ms=100.0, concurrent_ms=200.0, serial_ms=300.0).pays
     assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=100.0 * (1 + BATCHING_MARGIN) - 1, serial_ms=300.0).pays
-    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=300.0, serial_ms=110.0).pays
+    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=300.0, serial_ms=100.0 * (1 + BATCHING_MARGIN) - 1).pays
     assert not BatchingCalibration(4, batched_ms=200.0, concurrent_ms=100.0, serial_ms=300.0).pays
 
 
