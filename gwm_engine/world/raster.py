@@ -231,58 +231,51 @@ def priority(age: int, stamp: bool) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _samples(n: int):
+    """Room for n samples: pix, u, v, depth, rank, point."""
+    return (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32),
+            np.empty(n, dtype=np.float32), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _put(to, k: int, u: float, v: float, d: float, rank: int, point: int, width: int) -> None:
+    to[0][k], to[1][k], to[2][k], to[3][k], to[4][k], to[5][k] = int(v) * width + int(u), u, v, d, rank, point
+
+
+@numba.njit(cache=True, nogil=True)
 def surfels(xyz: np.ndarray, radius: np.ndarray, born: np.ndarray, ids: np.ndarray, cam_from_world: np.ndarray,
             fx: float, fy: float, cx: float, cy: float, width: int, height: int, near: float, stamp_radius_px: float):
     """The cache points ids (M,) (of xyz (3, N), radius and born (N,)) as samples on the image:
     each in the pixel it lands in, and where it covers more than `stamp_radius_px` pixels also
     in its 8 neighbours (stamps, ranked after exact samples). Returns pix, u, v, depth, rank and
     point (S,) each: exact samples first, then stamps."""
-    cap = ids.shape[0]
-    big = np.empty(cap, dtype=np.int64)
-    bu = np.empty(cap, dtype=np.float32)
-    bv = np.empty(cap, dtype=np.float32)
-    bd = np.empty(cap, dtype=np.float32)
-    pix = np.empty(cap, dtype=np.int64)
-    u = np.empty(cap, dtype=np.float32)
-    v = np.empty(cap, dtype=np.float32)
-    d = np.empty(cap, dtype=np.float32)
-    pt = np.empty(cap, dtype=np.int64)
+    exact, wide = _samples(ids.shape[0]), _samples(ids.shape[0])  # wide: the surfels that stamp
     n = nb = 0
     m = cam_from_world
-    for j in range(cap):
+    for j in range(ids.shape[0]):
         i = ids[j]
         x, y, z = xyz[0, i], xyz[1, i], xyz[2, i]
-        dd = -(m[2, 0] * x + m[2, 1] * y + m[2, 2] * z + m[2, 3])
-        if dd <= near:
+        d = -(m[2, 0] * x + m[2, 1] * y + m[2, 2] * z + m[2, 3])
+        if d <= near:
             continue
-        inv = 1 / dd
-        uu = (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3]) * inv * fx + cx
-        vv = -(m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3]) * inv * fy + cy
-        if 0 <= uu < width and 0 <= vv < height:
-            pix[n], u[n], v[n], d[n], pt[n] = int(vv) * width + int(uu), uu, vv, dd, i
+        inv = 1 / d
+        u = (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3]) * inv * fx + cx
+        v = -(m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3]) * inv * fy + cy
+        if 0 <= u < width and 0 <= v < height:
+            _put(exact, n, u, v, d, priority(born[i], False), i, width)
             n += 1
-        if radius[i] * inv * fx > stamp_radius_px and -1 < uu < width + 1 and -1 < vv < height + 1:
-            big[nb], bu[nb], bv[nb], bd[nb] = i, uu, vv, dd
+        if radius[i] * inv * fx > stamp_radius_px and -1 < u < width + 1 and -1 < v < height + 1:
+            _put(wide, nb, u, v, d, priority(born[i], True), i, width)  # (its pix is not used)
             nb += 1
-    total = n + 8 * nb
-    out_pix = np.empty(total, dtype=np.int64)
-    out_u = np.empty(total, dtype=np.float32)
-    out_v = np.empty(total, dtype=np.float32)
-    out_d = np.empty(total, dtype=np.float32)
-    rank = np.empty(total, dtype=np.int64)
-    point = np.empty(total, dtype=np.int64)
-    for k in range(n):
-        out_pix[k], out_u[k], out_v[k], out_d[k], point[k] = pix[k], u[k], v[k], d[k], pt[k]
-        rank[k] = priority(born[pt[k]], False)
-    k = n
+    stamps = _samples(8 * nb)
+    k = 0
     for j in range(nb):
         for dy in range(-1, 2):
             for dx in range(-1, 2):
-                if dy == 0 and dx == 0:
-                    continue
-                su, sv = bu[j] + dx, bv[j] + dy
-                if 0 <= su < width and 0 <= sv < height:
-                    out_pix[k], out_u[k], out_v[k], out_d[k], point[k] = int(sv) * width + int(su), su, sv, bd[j], big[j]
-                    rank[k] = priority(born[big[j]], True)
+                u, v = wide[1][j] + dx, wide[2][j] + dy
+                if (dy or dx) and 0 <= u < width and 0 <= v < height:
+                    _put(stamps, k, u, v, wide[3][j], wide[4][j], wide[5][j], width)
                     k += 1
-    return out_pix[:k], out_u[:k], out_v[:k], out_d[:k], rank[:k], point[:k]
+    return (np.concatenate((exact[0][:n], stamps[0][:k])), np.concatenate((exact[1][:n], stamps[1][:k])),
+            np.concatenate((exact[2][:n], stamps[2][:k])), np.concatenate((exact[3][:n], stamps[3][:k])),
+            np.concatenate((exact[4][:n], stamps[4][:k])), np.concatenate((exact[5][:n], stamps[5][:k])))
