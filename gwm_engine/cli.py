@@ -24,7 +24,7 @@ from gwm_engine.settings import (
     size_setting,
     weights_setting,
 )
-from gwm_engine.training.config import TrainConfig
+from gwm_engine.training.config import PER_SHARD, TrainConfig
 
 # The scene families (gwm_engine.scenes.ALL_FAMILIES, which imports torch: `--help` must not);
 # tests/test_cli.py checks the two agree.
@@ -79,7 +79,7 @@ class DataCommandConfig:
     size: tuple[int, int] = size_setting((256, 256))
     workers: int = setting(1, "rendering processes", low=1)
     seed: int = setting(0, "first scene seed", low=0)
-    per_shard: int = setting(16, "trajectories per shard file (each is written whole: smaller ones finish sooner)", low=1)
+    per_shard: int = setting(PER_SHARD, "trajectories per shard file (each is written whole: smaller ones finish sooner)", low=1)
 
 
 @dataclass

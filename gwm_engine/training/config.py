@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gwm_engine.training.data import DataConfig
 
 NETWORKS = ("both", "depth", "completion")
+PER_SHARD = 16  # trajectories per shard file of `gwm-engine data`
 
 
 @dataclass

@@ -29,12 +29,12 @@ from gwm_engine.scenes import FAMILIES, KINDS, make_scene, make_trajectory
 from gwm_engine.scenes.families import ALL_FAMILIES
 from gwm_engine.scenes.style import STYLES, stylise
 from gwm_engine.scenes.views import seed_view, sky_mask
+from gwm_engine.training.config import PER_SHARD
 from gwm_engine.world.session import SessionConfig, WorldSession
 
 HELD_OUT_SEEDS = 1000
 STRIDES = (1, 2, 3, 4, 6, 8)
 SHUFFLE_BUFFER = 48  # samples, about four trajectories' worth
-PER_SHARD = 16  # trajectories per shard file
 
 
 @dataclass(frozen=True)
