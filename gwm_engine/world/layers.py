@@ -138,15 +138,15 @@ class ViewLayer:
         k = self._subdivision(u, v, front, K)
         magnified = (k > 1).nonzero().squeeze(1)
         if magnified.numel():
-            su, sv, sd, sy, sx = (torch.from_numpy(a) for a in raster.subsamples(
+            pix, su, sv, sd, sy, sx = (torch.from_numpy(a) for a in raster.subsamples(
                 self.block_quads.index_select(0, magnified).numpy(), k.index_select(0, magnified).numpy(), u.numpy(),
-                v.numpy(), inv_d.numpy(), front.numpy(), self.edge.reshape(-1).numpy(), W, K.width, K.height, NEAR_M))
+                v.numpy(), inv_d.numpy(), front.numpy(), self.smooth.numpy(), W, K.width, K.height, NEAR_M))
 
             def sub_colour(idx: torch.Tensor, du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
                 return self._resample(sy.index_select(0, idx), sx.index_select(0, idx), u, v, du, dv)
 
-            if su.numel():
-                parts.append(Samples.make(su, sv, sd, sub_colour, self.rank, K))
+            if su.numel():  # all on the image already
+                parts.append(Samples(pix, su, sv, sd, sub_colour, self.rank))
         torn = self._torn_subsamples(cam_from_world, K, d, front, u, v)
         return parts + ([torn] if torn is not None else [])
 

@@ -1,5 +1,6 @@
-"""The z-test's inner loops, compiled (numba): one pass over a part's samples each, where the
-same work as tensor operations takes a scatter, a gather, a select and a compaction a part.
+"""The render's inner loops, compiled (numba): the z-test's passes, colour resampling, the
+sampling of layers and surfels. One pass over a part's samples each, where the same work as
+tensor operations takes a scatter, a gather, a select and a compaction a part.
 
 Arrays are numpy views of the callers' tensors (no copies). Sample i of a part lands in pixel
 pix[i] (the dump pixel, hw, for none) at depth[i]; its key, which the lowest wins, is its
@@ -155,19 +156,20 @@ def close_pinholes(rgb: np.ndarray, depth: np.ndarray, covered: np.ndarray, H: i
 
 @numba.njit(cache=True, nogil=True)
 def subsamples(block_quads: np.ndarray, k: np.ndarray, u: np.ndarray, v: np.ndarray, inv_d: np.ndarray,
-               front: np.ndarray, edge: np.ndarray, W: int, width: int, height: int, near: float):
+               front: np.ndarray, smooth: np.ndarray, W: int, width: int, height: int, near: float):
     """Bilinear sub-samples of a layer's magnified quads: for each block (block_quads (B, Q),
     quads of the (H-1, W-1) grid, -1 for none) a k[b] x k[b] lattice in each of its quads but
     the lattice's origin (the pixel, sampled already), in the quads that are one piece of
-    surface (edge (H*W,) False at their top-left pixel) in front of the camera (front (H*W,))
+    surface (smooth (H*W,) at their top-left pixel) in front of the camera (front (H*W,))
     and whose corners' box meets the image. u, v and inv_d (H*W,) are the layer pixels'
     projections and inverse depths. Returns the samples that land on the image, nearer than
-    `near`: u, v, depth and their layer positions y, x (pixel centres at integers), (S,) each."""
+    `near`: pix, u, v, depth and their layer positions y, x (pixel centres at integers), (S,) each."""
     total = 0
     for b in range(block_quads.shape[0]):
         for quad in block_quads[b]:
             if quad >= 0:
                 total += k[b] * k[b] - 1
+    pix = np.empty(total, dtype=np.int64)
     su = np.empty(total, dtype=np.float32)
     sv = np.empty(total, dtype=np.float32)
     sd = np.empty(total, dtype=np.float32)
@@ -182,7 +184,7 @@ def subsamples(block_quads: np.ndarray, k: np.ndarray, u: np.ndarray, v: np.ndar
             y, x = quad // (W - 1), quad % (W - 1)
             p = y * W + x
             c0, c1, c2, c3 = p, p + 1, p + W, p + W + 1
-            if edge[p] or not (front[c0] and front[c1] and front[c2] and front[c3]):
+            if not smooth[p] or not (front[c0] and front[c1] and front[c2] and front[c3]):
                 continue
             if (max(max(u[c0], u[c1]), max(u[c2], u[c3])) < 0 or min(min(u[c0], u[c1]), min(u[c2], u[c3])) >= width
                     or max(max(v[c0], v[c1]), max(v[c2], v[c3])) < 0 or min(min(v[c0], v[c1]), min(v[c2], v[c3])) >= height):
@@ -194,13 +196,15 @@ def subsamples(block_quads: np.ndarray, k: np.ndarray, u: np.ndarray, v: np.ndar
                         continue
                     bb = np.float32(j) / kk  # right
                     w0, w1, w2, w3 = (1 - a) * (1 - bb), (1 - a) * bb, a * (1 - bb), a * bb
-                    uu = w0 * u[c0] + w1 * u[c1] + w2 * u[c2] + w3 * u[c3]
-                    vv = w0 * v[c0] + w1 * v[c1] + w2 * v[c2] + w3 * v[c3]
-                    dd = 1 / (w0 * inv_d[c0] + w1 * inv_d[c1] + w2 * inv_d[c2] + w3 * inv_d[c3])
+                    # In float32, as stored: a pixel is found from the position its sample keeps.
+                    uu = np.float32(w0 * u[c0] + w1 * u[c1] + w2 * u[c2] + w3 * u[c3])
+                    vv = np.float32(w0 * v[c0] + w1 * v[c1] + w2 * v[c2] + w3 * v[c3])
+                    dd = np.float32(1 / (w0 * inv_d[c0] + w1 * inv_d[c1] + w2 * inv_d[c2] + w3 * inv_d[c3]))
                     if 0 <= uu < width and 0 <= vv < height and dd > near:
+                        pix[n] = int(vv) * width + int(uu)
                         su[n], sv[n], sd[n], sy[n], sx[n] = uu, vv, dd, y + a, x + bb
                         n += 1
-    return su[:n], sv[:n], sd[:n], sy[:n], sx[:n]
+    return pix[:n], su[:n], sv[:n], sd[:n], sy[:n], sx[:n]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -259,8 +263,8 @@ def surfels(xyz: np.ndarray, radius: np.ndarray, born: np.ndarray, ids: np.ndarr
         if d <= near:
             continue
         inv = 1 / d
-        u = (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3]) * inv * fx + cx
-        v = -(m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3]) * inv * fy + cy
+        u = np.float32((m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3]) * inv * fx + cx)  # float32, as stored
+        v = np.float32(-(m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3]) * inv * fy + cy)
         if 0 <= u < width and 0 <= v < height:
             _put(exact, n, u, v, d, priority(born[i], False), i, width)
             n += 1

@@ -34,6 +34,7 @@ FOOTPRINT_MIN_RADIUS_PX = 0.75
 PINHOLE_PASSES = 2
 # A winner key is priority << raster.INDEX_BITS | sample number, so one min-reduction picks both.
 _NO_KEY = torch.iinfo(torch.int64).max
+_ALL = np.zeros(0, dtype=np.bool_)  # raster.pixels' `keep` for every sample
 
 # The colour of samples: (indices (n,), du (n,), dv (n,)) -> (n, 3) float32 0..255, where (du, dv)
 # leads from each sample's position to the centre of the pixel it won: a continuous surface
@@ -69,8 +70,7 @@ class Samples:
         """Samples at continuous pixel coordinates (u, v) (N,); those off the image or too near go
         to the dump pixel H*W, which composite() ignores, or where they are most of them (a layer
         mostly behind the camera, surfels in blocks that only touch the view) are dropped."""
-        empty = np.zeros(0, dtype=np.bool_)
-        pix, ok, count = raster.pixels(u.numpy(), v.numpy(), d.numpy(), empty if keep is None else keep.numpy(), K.width,
+        pix, ok, count = raster.pixels(u.numpy(), v.numpy(), d.numpy(), _ALL if keep is None else keep.numpy(), K.width,
                                        K.height, NEAR_M)
         pix = torch.from_numpy(pix)
         if count < ok.shape[0] // 2:
