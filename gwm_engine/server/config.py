@@ -41,6 +41,8 @@ class ServerConfig:
     device: str = device_setting()
     depth_model: str | None = depth_model_setting()  # a pretrained ONNX depth network for seed depth
     depth_kind: str = depth_kind_setting()
+    generate: bool = setting(False, "at session creation, generate the surround and what hides behind depth edges "
+                             "(world/generate.py): creation takes longer, look-arounds need less per-frame fill")
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
     # so their Play streams end and their sessions can idle out.

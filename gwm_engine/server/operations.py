@@ -170,6 +170,7 @@ class WorldOperations:
             stereo=request.stereo,
             ipd_m=request.ipd_m,
             walk=request.walk,
+            generate=self._config.generate,
         ).validate()
         message_conversion.scale_hint(request)  # checked before the image is decoded, like the size
         with self._manager.reserve():

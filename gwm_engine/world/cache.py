@@ -22,9 +22,10 @@ Memory and per-frame time stay flat on long walks:
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from gwm_engine.geometry.camera import Intrinsics
+from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import NEAR_M, SAME_SURFACE, SplatImage, composite, point_samples
 
@@ -34,6 +35,9 @@ KEEP_FRACTION = 0.75
 BLOCK = 1024
 RUN = 32 * BLOCK
 PINNED = torch.iinfo(torch.int32).max  # the last_seen of pinned points: newer than any step
+# A new surfel covers half a pixel (radius) where it was seen, so it gets a footprint only
+# once the camera comes about 1.5x closer (see splat.FOOTPRINT_MIN_RADIUS_PX).
+SURFEL_RADIUS_PX = 0.5
 # A surfel nearer than the seed's surface by more than this fraction lies in space the seed saw through.
 FREE_SPACE_MARGIN = SAME_SURFACE
 _CORNERS = torch.tensor([[i & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], dtype=torch.float32)
@@ -68,9 +72,8 @@ class WorldCache:
     def add(self, xyz: torch.Tensor, rgb: torch.Tensor, radius: torch.Tensor, step: int) -> None:
         """Append points made at `step`: xyz (M, 3) float32, rgb (M, 3) uint8, radius (M,) float32
         (step PINNED: never evicted). Points in space the seed saw through are dropped."""
-        seen = [layer for layer in self.layers if layer.rank == 0]  # what was observed, not generated
-        if seen and xyz.shape[0]:
-            keep = ~torch.stack([_in_free_space(layer, xyz) for layer in seen]).any(0)
+        if xyz.shape[0]:
+            keep = ~self.in_free_space(xyz)
             xyz, rgb, radius = xyz[keep], rgb[keep], radius[keep]
         m = min(xyz.shape[0], self.capacity)
         if m == 0:
@@ -88,6 +91,22 @@ class WorldCache:
         if self.n - self.packed >= RUN:
             self._pack(self.packed, self.n)
 
+    def fuse_view(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray, K: Intrinsics,
+                  step: int) -> None:
+        """Add the pixels `where` (H, W) bool of an RGB-D view (H, W, 3) uint8 / (H, W) metres at
+        `pose` as surfels made at `step`."""
+        if not bool(where.any()):
+            return
+        pts = unproject(depth, K, pose, where)
+        self.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / K.fx), step)
+
+    def in_free_space(self, xyz: torch.Tensor) -> torch.Tensor:
+        """(M,) bool: the point (M, 3) lies in space an observed view (the seed) saw through."""
+        seen = [layer for layer in self.layers if layer.rank == 0]  # what was observed, not generated
+        if not seen:
+            return torch.zeros(xyz.shape[0], dtype=torch.bool)
+        return torch.stack([_in_free_space(layer, xyz) for layer in seen]).any(0)
+
     def _evict(self, keep: int) -> None:
         if keep <= 0:
             self.n = self.packed = 0
@@ -104,6 +123,12 @@ class WorldCache:
         self._permute(0, order)
         self.n = keep
         self._pack(0, keep)
+
+    def pack(self) -> None:
+        """All points in Z-order runs, as a saved and loaded cache holds them (ties between
+        samples of one surface go by point order, so frames match across save and load)."""
+        if self.packed < self.n:
+            self._pack(self.packed, self.n)
 
     def _pack(self, start: int, end: int) -> None:
         """Points [start, end) in Z-order, their blocks' boxes updated."""
@@ -187,8 +212,7 @@ class WorldCache:
     def state(self) -> dict[str, torch.Tensor]:
         """The used part of each surfel buffer (views, not copies); xyz as (n, 3). The newest
         points are packed first, so a cache made from the state packs as this one does."""
-        if self.packed < self.n:
-            self._pack(self.packed, self.n)
+        self.pack()
         n = self.n
         return {
             "xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n],

@@ -18,20 +18,18 @@ from PIL import Image
 
 from gwm_engine.errors import InvalidInput
 from gwm_engine.geometry.actions import CameraAction, apply_action, validate_pose
-from gwm_engine.geometry.camera import Intrinsics, unproject
+from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.model.base import WorldModel
 from gwm_engine.model.scale import ScaleHint, apply_scale_hint
 from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from gwm_engine.world.cache import WorldCache
+from gwm_engine.world.generate import GenerateConfig, generate, seed_views
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move
 from gwm_engine.world.worldfile import pack_world, to_ply, unpack_world
 
 MAX_DEPTH_M = 1e5
-# A new surfel covers half a pixel (radius) where it was seen, so it gets a footprint only
-# once the camera comes about 1.5x closer (see splat.FOOTPRINT_MIN_RADIUS_PX).
-SURFEL_RADIUS_PX = 0.5
 STAND_STILL = CameraAction()  # step()'s default: no move, a fresh frame
 
 
@@ -44,6 +42,7 @@ class SessionConfig:
     ipd_m: float = 0.064  # distance between the eyes, stereo only
     points_per_pixel: float = 8.0  # cache capacity per output pixel (per eye)
     walk: bool = False  # relative moves keep clear of surfaces and above the ground (not for VR)
+    generate: bool = False  # at creation, generate the surround and what hides behind depth edges (world/generate.py)
 
     def validate(self) -> SessionConfig:
         for name in ("width", "height"):
@@ -54,7 +53,7 @@ class SessionConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise InvalidInput(f"{name} must be a number, got {type(value).__name__}")
-        for name in ("stereo", "walk"):
+        for name in ("stereo", "walk", "generate"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidInput(f"{name} must be true or false, got {type(getattr(self, name)).__name__}")
         w, h = self.width, self.height
@@ -156,6 +155,7 @@ class WorldSession:
         self.steps = steps
         self.intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
         self.scale = _scale_of(cache)
+        self.generated: dict = {}  # seed-time generation's figures (generate.generate), where it ran
 
     @classmethod
     def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel,
@@ -178,7 +178,12 @@ class WorldSession:
         cache = WorldCache(config.capacity)
         intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
         cache.add_layer(ViewLayer.from_view(rgb_t, depth_t.float(), START_POSE, intrinsics, rank=0))
-        return cls(cache, config, model, START_POSE.copy())
+        session = cls(cache, config, model, START_POSE.copy())
+        if config.generate:
+            ahead = GenerateConfig()
+            views = seed_views(intrinsics, session.scale.median_depth_m, ahead)
+            session.generated = generate(cache, model, intrinsics, views, ahead)
+        return session
 
     # -- stepping -------------------------------------------------------------------------
     def reset(self) -> None:
@@ -209,7 +214,7 @@ class WorldSession:
             out_rgb = torch.where(known, view.rgb, rgb[i])
             out_depth = torch.where(known, view.depth, depth[i])
             rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
-            self._fuse(rgb8, out_depth[0], ~known[0], eye)
+            self.cache.fuse_view(rgb8, out_depth[0], ~known[0], eye, self.intrinsics, self.steps)
             frames.append(StepFrame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))
         timings = {
             "render": pending.render_ms,
@@ -240,13 +245,6 @@ class WorldSession:
         if isinstance(result, Exception):
             raise result
         return result
-
-    def _fuse(self, rgb8: torch.Tensor, depth: torch.Tensor, where: torch.Tensor, pose: np.ndarray) -> None:
-        """Add the pixels `where` (H, W) bool of an RGB-D view at `pose` to the cache."""
-        if not bool(where.any()):
-            return
-        pts = unproject(depth, self.intrinsics, pose, where)
-        self.cache.add(pts, rgb8[where], depth[where] * (SURFEL_RADIUS_PX / self.intrinsics.fx), self.steps)
 
     # -- copies, files, export ------------------------------------------------------------------
     def fork(self) -> WorldSession:
