@@ -85,6 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
         device=args.device,
         depth_model=args.depth_model,
         depth_kind=args.depth_kind,
+        generate=args.generate,
     )
     try:
         config.validate()
