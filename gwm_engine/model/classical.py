@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numba
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -26,7 +28,21 @@ def pull_push(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.
     Pull: average known values down a pyramid of halvings; push: upsample coarse fills back
     into the unknown pixels of each finer level. Known pixels come back unchanged; an image
     with nothing known at all gets `default` (C,) everywhere.
+
+    On the CPU, outside autograd, compiled loops run it (the same arithmetic as the tensor
+    operations of `_pull_push_tensors`, which serve GPUs and training): it runs every frame,
+    and a dozen tensor operations a level cost 2-3x the loops (benchmarks/RESULTS.md).
     """
+    if x.device.type != "cpu" or x.requires_grad or w.requires_grad or x.dtype != torch.float32:
+        return _pull_push_tensors(x, w, default)
+    out = torch.empty_like(x)
+    for b in range(x.shape[0]):
+        _pull_push_compiled(x[b].contiguous().numpy(), w[b, 0].float().contiguous().numpy(), default.float().numpy(),
+                            out[b].numpy())
+    return out
+
+
+def _pull_push_tensors(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
     levels = []
     while min(x.shape[-2:]) > 1:
         levels.append((x, w))
@@ -38,6 +54,70 @@ def pull_push(x: torch.Tensor, w: torch.Tensor, default: torch.Tensor) -> torch.
         up = F.interpolate(x, size=xf.shape[-2:], mode="bilinear", align_corners=False)
         x = torch.lerp(up, xf, wf)
     return x
+
+
+@numba.njit(cache=True, nogil=True)
+def _pull_push_compiled(x: np.ndarray, w: np.ndarray, default: np.ndarray, out: np.ndarray) -> None:
+    """pull_push of one image: x (C, H, W) float32, w (H, W), default (C,), into out (C, H, W).
+    Windows of the 2x2 pull that hang over an odd edge average the pixels they hold (as
+    avg_pool2d with ceil_mode does); the push is bilinear with half-pixel centres (as
+    F.interpolate with align_corners=False does)."""
+    C = x.shape[0]
+    levels_x, levels_w = [x], [w]
+    while min(levels_w[-1].shape[0], levels_w[-1].shape[1]) > 1:
+        fx, fw = levels_x[-1], levels_w[-1]
+        H, W = fw.shape
+        h, wd = (H + 1) // 2, (W + 1) // 2
+        sw = np.zeros((h, wd), dtype=np.float32)  # sum of the weights under each window
+        n = np.zeros((h, wd), dtype=np.float32)  # pixels under it (4 but over an odd edge)
+        for y in range(H):
+            for z in range(W):
+                sw[y // 2, z // 2] += fw[y, z]
+                n[y // 2, z // 2] += 1
+        cx = np.zeros((C, h, wd), dtype=np.float32)
+        for c in range(C):
+            for y in range(H):
+                for z in range(W):
+                    cx[c, y // 2, z // 2] += fx[c, y, z] * fw[y, z]
+            for i in range(h):
+                for j in range(wd):
+                    cx[c, i, j] = (cx[c, i, j] / n[i, j]) / max(sw[i, j] / n[i, j], np.float32(1e-8))
+        cw = np.minimum(sw / n * 4, np.float32(1.0))
+        levels_x.append(cx)
+        levels_w.append(cw)
+    cur = levels_x[-1].copy()
+    cwt = levels_w[-1]
+    for c in range(C):
+        cur[c] = default[c] + cwt * (cur[c] - default[c])
+    for k in range(len(levels_x) - 2, -1, -1):
+        fx, fw = levels_x[k], levels_w[k]
+        H, W = fw.shape
+        h, wd = cur.shape[1], cur.shape[2]
+        nxt = out if k == 0 else np.empty((C, H, W), dtype=np.float32)
+        sy, sx = np.float32(h / H), np.float32(wd / W)
+        z0, z1, lz = np.empty(W, dtype=np.int64), np.empty(W, dtype=np.int64), np.empty(W, dtype=np.float32)
+        for j in range(W):
+            f = max(sx * (j + np.float32(0.5)) - np.float32(0.5), np.float32(0.0))
+            z0[j] = int(f)
+            z1[j] = min(z0[j] + 1, wd - 1)
+            lz[j] = f - z0[j]
+        for c in range(C):
+            for i in range(H):
+                f = max(sy * (i + np.float32(0.5)) - np.float32(0.5), np.float32(0.0))
+                y0 = int(f)
+                y1 = min(y0 + 1, h - 1)
+                ly = f - y0
+                for j in range(W):
+                    if fw[i, j] >= 1:  # known: kept as it is (most of a frame), no lookup
+                        nxt[c, i, j] = fx[c, i, j]
+                        continue
+                    a, b = z0[j], z1[j]
+                    up = ((1 - ly) * ((1 - lz[j]) * cur[c, y0, a] + lz[j] * cur[c, y0, b])
+                          + ly * ((1 - lz[j]) * cur[c, y1, a] + lz[j] * cur[c, y1, b]))
+                    nxt[c, i, j] = up + fw[i, j] * (fx[c, i, j] - up)
+        cur = nxt
+    if len(levels_x) == 1:
+        out[:] = cur
 
 
 def fill_holes(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

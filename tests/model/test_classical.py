@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from gwm_engine.model.classical import FAR_M, ClassicalModel
+from gwm_engine.model.classical import FAR_M, ClassicalModel, _pull_push_tensors, pull_push
 
 
 def test_pull_push_keeps_known_pixels_and_fills_holes_smoothly():
@@ -27,3 +28,19 @@ def test_depth_prior_is_positive_and_ground_gets_closer_downwards():
     d = ClassicalModel().estimate_depth(torch.rand(1, 3, 48, 64), fov_deg=60)
     assert d.shape == (1, 1, 48, 64) and torch.all(d > 0)
     assert d[0, 0, -1, 0] < d[0, 0, 30, 0] <= d[0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 9), (7, 1), (5, 3), (37, 53), (64, 48), (120, 200)])
+def test_the_compiled_pull_push_is_the_tensor_one(size):
+    """The CPU path (compiled loops) and the GPU/training path (tensor operations) give one fill,
+    at odd sizes too (pull windows over the edge, bilinear push onto odd levels)."""
+    g = torch.Generator().manual_seed(size[0] * 1000 + size[1])
+    x = torch.rand(3, 4, *size, generator=g) * 10
+    w = (torch.rand(3, 1, *size, generator=g) > 0.4).float() * torch.rand(3, 1, *size, generator=g).clamp_min(0.5)
+    w[0] = 0  # nothing known: the default everywhere
+    w[1, :, :, : size[1] // 3] = 0  # a band of new territory
+    default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
+    fast, reference = pull_push(x, w, default), _pull_push_tensors(x, w, default)
+    assert torch.allclose(fast, reference, rtol=1e-5, atol=1e-5)
+    known = (w == 1).expand_as(x)
+    assert torch.equal(fast[known], x[known])  # known pixels come back bit for bit
