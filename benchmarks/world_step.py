@@ -3,8 +3,9 @@ over a 2-minute walk (2,880 steps at 24 fps).
 
     python benchmarks/world_step.py [--walk-steps 2880] [--threads 2] [--weights classical]
 
-Baseline in the same run: the same render without block frustum culling (every cached point
-projected each frame), the straightforward way.
+Baselines in the same run: the same render without block frustum culling (every cached point
+projected each frame), the straightforward way; and the pull-push fill of the walk's frames as
+tensor operations (what the compiled loops replaced on the CPU; they still serve GPUs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from gwm_engine.geometry import CameraAction, Intrinsics
 from gwm_engine.media import to_rgb8
 from gwm_engine.model import WorldModel, load_model
+from gwm_engine.model.classical import FAR_M, _pull_push_tensors, pull_push
 from gwm_engine.scenes import make_scene
 from gwm_engine.world import SessionConfig, WorldSession
 from gwm_engine.world.splat import composite, point_samples
@@ -68,6 +70,28 @@ def per_size(steps: int, model: WorldModel) -> None:
         )
 
 
+def fill_table(steps: int, model: WorldModel) -> None:
+    """Pull-push of the walk's own frames (their holes), compiled loops against tensor operations."""
+    print("| size | holes (median) | pull-push ms, compiled | tensor ops | tensor / compiled |")
+    print("|---|---|---|---|---|")
+    default = torch.tensor([0.5, 0.5, 0.5, FAR_M])
+    for w, h in SIZES:
+        s = seeded_session(w, h, model)
+        times: dict[str, list[float]] = {"compiled": [], "tensors": []}
+        holes = []
+        for i in range(steps):
+            view = s.begin_step(walk_action(i)).views[0]
+            x, m = torch.cat([view.rgb, view.depth])[None], view.mask[None].float()
+            holes.append(1 - float(m.mean()))
+            for name, fill in (("compiled", pull_push), ("tensors", _pull_push_tensors)):
+                t = time.perf_counter()
+                fill(x, m, default)
+                times[name].append((time.perf_counter() - t) * 1e3)
+            s.step(walk_action(i))
+        c, t = float(np.median(times["compiled"])), float(np.median(times["tensors"]))
+        print(f"| {w}x{h} | {np.median(holes):.3f} | {c:.2f} | {t:.2f} | **{t / c:.1f}** |")
+
+
 def long_walk(w: int, h: int, steps: int, model: WorldModel) -> None:
     s = seeded_session(w, h, model)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -93,6 +117,8 @@ def main() -> None:
     model = load_model(args.weights)
     print(f"torch {torch.__version__}, {args.threads} threads, model {model.name}\n")
     per_size(args.steps, model)
+    print()
+    fill_table(args.steps // 2, model)
     print("\n| walk size | steps | first 10% ms | last 10% ms | growth (last/first) | points | cache MB | world file MB "
           "| process RSS growth MB |")
     print("|---|---|---|---|---|---|---|---|---|")
