@@ -166,8 +166,8 @@ class WorldCache:
         cam_from_world = torch.linalg.inv(pose.double()).float()
         parts = []
         if self.layers:
-            boxes = boxes_in_view(torch.stack([x.lo for x in self.layers]), torch.stack([x.hi for x in self.layers]), cam_from_world, K)
-            for layer, ok in zip(self.layers, boxes.tolist()):
+            shown = corners_in_view(torch.stack([x.hull for x in self.layers]), cam_from_world, K)
+            for layer, ok in zip(self.layers, shown.tolist()):
                 if ok:
                     parts += layer.samples(cam_from_world, K)
         if self.n:
@@ -227,10 +227,14 @@ class WorldCache:
 
 def boxes_in_view(lo: torch.Tensor, hi: torch.Tensor, cam_from_world: torch.Tensor, K: Intrinsics) -> torch.Tensor:
     """Bool per axis-aligned box (n, 3) lo/hi: it may meet the view frustum (conservative)."""
-    corners = lo[:, None] + (hi - lo)[:, None] * _CORNERS  # (n, 8, 3)
+    return corners_in_view(lo[:, None] + (hi - lo)[:, None] * _CORNERS, cam_from_world, K)
+
+
+def corners_in_view(corners: torch.Tensor, cam_from_world: torch.Tensor, K: Intrinsics) -> torch.Tensor:
+    """Bool per convex solid given by its 8 corners (n, 8, 3): it may meet the view frustum (conservative)."""
     cam = corners @ cam_from_world[:3, :3].T + cam_from_world[:3, 3]
     d = -cam[..., 2]
-    # A box is outside when all 8 corners are beyond the same frustum plane.
+    # A solid is outside when all 8 corners are beyond the same frustum plane.
     x_lim = d * (K.width / 2 + 2) / K.fx
     y_lim = d * (K.height / 2 + 2) / K.fy
     outside = (

@@ -52,8 +52,7 @@ class ViewLayer:
     block_corners: torch.Tensor = field(init=False)  # (4, blocks) int64 corner pixels of each block of quads
     block_span: tuple[torch.Tensor, torch.Tensor] = field(init=False)  # (blocks,) its width and height in pixels
     block_quads: torch.Tensor = field(init=False)  # (blocks, BLOCK * BLOCK) int64 its quads, -1 for none
-    lo: torch.Tensor = field(init=False)  # (3,) bounding box of the valid points
-    hi: torch.Tensor = field(init=False)
+    hull: torch.Tensor = field(init=False)  # (8, 3) world corners of a frustum slice holding every sample
 
     def __post_init__(self) -> None:
         H, W = self.depth.shape
@@ -72,9 +71,24 @@ class ViewLayer:
         self.torn_quads = (torn & (hi > 0)).reshape(-1).nonzero().squeeze(1)
         self.smooth = ~self.edge.reshape(-1)
         self._blocks(H, W)
-        pts = self.xyz[:, valid.reshape(-1)]
-        self.lo = pts.amin(1) if pts.numel() else torch.zeros(3)
-        self.hi = pts.amax(1) if pts.numel() else torch.zeros(3)
+        self.hull = self._hull(valid)
+
+    def _hull(self, valid: torch.Tensor) -> torch.Tensor:
+        """The corners of the pixel rectangle around the valid pixels, at their nearest and
+        farthest depths: a frustum slice that holds every sample of the layer (pixels and the
+        quads between them), so a camera looking away from it culls it (a world box around a
+        wide view reaching the sky meets almost any view)."""
+        if not bool(valid.any()):
+            return self.xyz.new_zeros(8, 3)
+        rows, cols = valid.any(1).nonzero().squeeze(1), valid.any(0).nonzero().squeeze(1)
+        depths = self.depth[valid]
+        u = torch.tensor([float(cols[0]), float(cols[-1]) + 1.0])
+        v = torch.tensor([float(rows[0]), float(rows[-1]) + 1.0])
+        d = torch.stack([depths.min(), depths.max()])
+        uu, vv, dd = torch.meshgrid(u, v, d, indexing="ij")
+        cam = torch.stack([(uu - self.K.cx) / self.K.fx * dd, -(vv - self.K.cy) / self.K.fy * dd, -dd], -1).reshape(8, 3)
+        pose = torch.as_tensor(self.pose, dtype=torch.float32)
+        return cam @ pose[:3, :3].T + pose[:3, 3]
 
     def _blocks(self, H: int, W: int) -> None:
         """The quads in blocks of BLOCK x BLOCK (the last ones smaller): each block's corner pixels,
@@ -155,16 +169,9 @@ class ViewLayer:
         magnification (target pixels one layer pixel step spans, the larger image axis, summed
         over both layer axes, so a lattice that fine covers every target pixel), from its
         corners. Across a depth edge the estimate is too high: that only costs samples."""
-        c = self.block_corners  # (4, blocks) pixels: top-left, top-right, bottom-left, bottom-right
-        cu, cv, ok = u[c], v[c], front[c].all(0)
         w, h = self.block_span
-        mag = torch.stack([
-            (cu[1] - cu[0]).abs() / w + (cu[2] - cu[0]).abs() / h, (cv[1] - cv[0]).abs() / w + (cv[2] - cv[0]).abs() / h,
-            (cu[3] - cu[2]).abs() / w + (cu[3] - cu[1]).abs() / h, (cv[3] - cv[2]).abs() / w + (cv[3] - cv[1]).abs() / h,
-        ]).amax(0) * BLOCK_MARGIN
-        in_view = (cu.amax(0) > -mag) & (cu.amin(0) < K.width + mag) & (cv.amax(0) > -mag) & (cv.amin(0) < K.height + mag)
-        k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
-        return torch.where(ok & in_view, k, 1)
+        return torch.from_numpy(raster.subdivision(self.block_corners.numpy(), w.numpy(), h.numpy(), u.numpy(), v.numpy(),
+                                                   front.numpy(), K.width, K.height, BLOCK_MARGIN, SPACING, MAX_SUBDIVISION))
 
     def _resample(self, py: torch.Tensor, px: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
                   du: torch.Tensor, dv: torch.Tensor) -> torch.Tensor:
@@ -183,54 +190,18 @@ class ViewLayer:
         quarter of the quad nearest to it (so both sides reach the edge and nothing spans it),
         and the farthest corner's surface reaches on under the whole quad, so where the near
         side pulls away from the edge, the background the seed saw beside it closes the crack."""
-        H, W = self.depth.shape
-        torn = self.torn_quads
-        if torn.numel() == 0:
+        if self.torn_quads.numel() == 0:
             return None
-        # Magnification of a corner seen from the camera: its distance ratio and focal ratio.
-        y, x = torn // (W - 1), torn % (W - 1)
-        p = y * W + x
-        corners = torch.stack([p, p + 1, p + W, p + W + 1])  # (4, T)
-        dl = self.depth.reshape(-1)
-        ok = front[corners]
-        mag = torch.where(ok, dl[corners] * (K.fx / self.K.fx) / d[corners].clamp_min(NEAR_M), 0.0).amax(0)
-        # Off the image: the box of the corners in front, widened by the magnification (a corner's
-        # surface reaches across the quad at its own depth).
-        inf = torch.tensor(float("inf"))
-        cu, cv = u[corners], v[corners]
-        on = ((torch.where(ok, cu, -inf).amax(0) + mag >= 0) & (torch.where(ok, cu, inf).amin(0) - mag < K.width)
-              & (torch.where(ok, cv, -inf).amax(0) + mag >= 0) & (torch.where(ok, cv, inf).amin(0) - mag < K.height))
-        k = (mag / SPACING).ceil_().clamp_(1, MAX_SUBDIVISION).to(torch.int64)
-        keep = (on & (k > 1)).nonzero().squeeze(1)
-        if keep.numel() == 0:
-            return None
-        which, a, b = _lattice(k.index_select(0, keep))
-        y, x = y.index_select(0, keep).index_select(0, which), x.index_select(0, keep).index_select(0, which)
-        quad_corners = corners[:, keep].index_select(1, which)  # (4, S)
-        # The nearest corner of each sub-sample (rounding the offset), and the farthest one of its quad.
-        nearest = (y + (a >= 0.5)) * W + x + (b >= 0.5)
-        far = quad_corners.gather(0, dl[quad_corners].argmax(0, keepdim=True))[0]
-        corner = torch.cat([nearest, far])
-        ray_x = ((x + b + 0.5 - self.K.cx) / self.K.fx).repeat(2)
-        ray_y = (-(y + a + 0.5 - self.K.cy) / self.K.fy).repeat(2)
-        depth = dl.index_select(0, corner)
         to_cam = cam_from_world @ torch.as_tensor(self.pose, dtype=torch.float32)  # target-camera-from-layer-camera
-        cam = torch.addmm(to_cam[:3, 3:], to_cam[:3, :3], torch.stack([ray_x * depth, ray_y * depth, -depth]))
-        sd = -cam[2]
-        inv = sd.clamp_min(NEAR_M).reciprocal()
-        su = cam[0] * inv * K.fx + K.cx
-        sv = -cam[1] * inv * K.fy + K.cy
-        return Samples.make(su, sv, sd, table(self.colour.index_select(0, corner)), self.rank, K, (depth > 0) & (sd > NEAR_M))
+        su, sv, sd, corner, valid = (torch.from_numpy(a) for a in raster.torn_subsamples(
+            self.torn_quads.numpy(), self.depth.reshape(-1).numpy(), u.numpy(), v.numpy(), d.numpy(), front.numpy(),
+            self.depth.shape[1], K.fx / self.K.fx, _camera(self.K), to_cam.numpy(), _camera(K), K.width, K.height, NEAR_M,
+            SPACING, MAX_SUBDIVISION))
+        if su.numel() == 0:
+            return None
+        return Samples.make(su, sv, sd, table(self.colour.index_select(0, corner)), self.rank, K, valid)
 
 
-def _lattice(k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """For quads with subdivisions k (M,) int64 (each > 1): every sub-sample's quad (T,) int64 and
-    its offsets down and right (T,) float32 in [0, 1): a k x k lattice a quad, minus its origin
-    (the pixel itself, sampled already)."""
-    n = k * k - 1
-    which = torch.repeat_interleave(torch.arange(k.numel()), n)
-    first = torch.cumsum(n, 0) - n
-    j = torch.arange(which.numel()) - first.index_select(0, which) + 1
-    kk = k.index_select(0, which)
-    a = torch.div(j, kk, rounding_mode="floor")
-    return which, a.float() / kk, (j - a * kk).float() / kk
+def _camera(K: Intrinsics) -> np.ndarray:
+    """(fx, fy, cx, cy) as the compiled loops take them."""
+    return np.array([K.fx, K.fy, K.cx, K.cy], dtype=np.float32)

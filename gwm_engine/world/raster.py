@@ -208,6 +208,99 @@ def subsamples(block_quads: np.ndarray, k: np.ndarray, u: np.ndarray, v: np.ndar
 
 
 @numba.njit(cache=True, nogil=True)
+def subdivision(corners: np.ndarray, span_w: np.ndarray, span_h: np.ndarray, u: np.ndarray, v: np.ndarray,
+                front: np.ndarray, width: int, height: int, margin: float, spacing: float, max_subdivision: int) -> np.ndarray:
+    """(blocks,) int64: how finely to sample each block of a layer's quads, from its corner
+    pixels (corners (4, blocks): top-left, top-right, bottom-left, bottom-right) and their
+    projections u, v (H*W,): its magnification (target pixels one layer pixel step spans, the
+    larger image axis, summed over both layer axes) times `margin`, over `spacing`; 1 for a
+    block with a corner behind the camera (front) or off the image by more than it spans."""
+    out = np.ones(corners.shape[1], dtype=np.int64)
+    for b in range(corners.shape[1]):
+        c0, c1, c2, c3 = corners[0, b], corners[1, b], corners[2, b], corners[3, b]
+        if not (front[c0] and front[c1] and front[c2] and front[c3]):
+            continue
+        w, h = span_w[b], span_h[b]
+        mag = max(max(abs(u[c1] - u[c0]) / w + abs(u[c2] - u[c0]) / h, abs(v[c1] - v[c0]) / w + abs(v[c2] - v[c0]) / h),
+                  max(abs(u[c3] - u[c2]) / w + abs(u[c3] - u[c1]) / h, abs(v[c3] - v[c2]) / w + abs(v[c3] - v[c1]) / h))
+        mag *= margin
+        umax, umin = max(max(u[c0], u[c1]), max(u[c2], u[c3])), min(min(u[c0], u[c1]), min(u[c2], u[c3]))
+        vmax, vmin = max(max(v[c0], v[c1]), max(v[c2], v[c3])), min(min(v[c0], v[c1]), min(v[c2], v[c3]))
+        if umax > -mag and umin < width + mag and vmax > -mag and vmin < height + mag:
+            out[b] = min(max(int(np.ceil(mag / spacing)), 1), max_subdivision)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def torn_subsamples(torn: np.ndarray, depth: np.ndarray, u: np.ndarray, v: np.ndarray, d: np.ndarray, front: np.ndarray,
+                    W: int, focal_ratio: float, layer_K: np.ndarray, to_cam: np.ndarray, target_K: np.ndarray,
+                    width: int, height: int, near: float, spacing: float, max_subdivision: int):
+    """Sub-samples of a layer's magnified quads across a depth edge (torn (T,), quads of the
+    (H-1, W-1) grid): a k x k lattice but its origin in each quad whose corners in front (front
+    (H*W,)) reach the image, k from the nearest corner's magnification (its layer depth over
+    its target depth d, times focal_ratio). Each lattice point is sampled twice: on the surface
+    of its nearest corner, then (after all of those) on the farthest corner's. Layer pixels: depth
+    (H*W,), projections u, v; layer_K and target_K are (fx, fy, cx, cy); to_cam (4, 4) maps the
+    layer camera to the target's. Returns su, sv, sd (float32), the corner each sample takes
+    its colour from (int64) and whether it is valid (its corner holds a surface, in front)."""
+    ks = np.zeros(torn.shape[0], dtype=np.int64)
+    total = 0
+    for t in range(torn.shape[0]):
+        y, x = torn[t] // (W - 1), torn[t] % (W - 1)
+        p = y * W + x
+        mag = np.float32(0.0)
+        umax, umin, vmax, vmin = -np.inf, np.inf, -np.inf, np.inf
+        for c in (p, p + 1, p + W, p + W + 1):
+            if front[c]:
+                mag = max(mag, np.float32(depth[c] * focal_ratio / max(d[c], near)))
+                umax, umin = max(umax, u[c]), min(umin, u[c])
+                vmax, vmin = max(vmax, v[c]), min(vmin, v[c])
+        if umax + mag >= 0 and umin - mag < width and vmax + mag >= 0 and vmin - mag < height:
+            k = min(max(int(np.ceil(mag / spacing)), 1), max_subdivision)
+            if k > 1:
+                ks[t] = k
+                total += k * k - 1
+    su = np.empty(2 * total, dtype=np.float32)
+    sv = np.empty(2 * total, dtype=np.float32)
+    sd = np.empty(2 * total, dtype=np.float32)
+    corner = np.empty(2 * total, dtype=np.int64)
+    valid = np.empty(2 * total, dtype=np.bool_)
+    fx, fy, cx, cy = layer_K[0], layer_K[1], layer_K[2], layer_K[3]
+    n = 0
+    for t in range(torn.shape[0]):
+        k = ks[t]
+        if k == 0:
+            continue
+        y, x = torn[t] // (W - 1), torn[t] % (W - 1)
+        p = y * W + x
+        far = p
+        for c in (p + 1, p + W, p + W + 1):
+            if depth[c] > depth[far]:
+                far = c
+        for j in range(1, k * k):
+            a, b = np.float32(j // k) / k, np.float32(j % k) / k
+            near_corner = (y + (1 if a >= 0.5 else 0)) * W + x + (1 if b >= 0.5 else 0)
+            ray_x = (np.float32(x) + b + np.float32(0.5) - cx) / fx
+            ray_y = -(np.float32(y) + a + np.float32(0.5) - cy) / fy
+            for half, c in ((0, near_corner), (total, far)):
+                z = depth[c]
+                px, py, pz = ray_x * z, ray_y * z, -z
+                cam_x = to_cam[0, 0] * px + to_cam[0, 1] * py + to_cam[0, 2] * pz + to_cam[0, 3]
+                cam_y = to_cam[1, 0] * px + to_cam[1, 1] * py + to_cam[1, 2] * pz + to_cam[1, 3]
+                cam_z = to_cam[2, 0] * px + to_cam[2, 1] * py + to_cam[2, 2] * pz + to_cam[2, 3]
+                dd = -cam_z
+                inv = 1 / max(dd, near)
+                i = half + n
+                su[i] = cam_x * inv * target_K[0] + target_K[2]
+                sv[i] = -cam_y * inv * target_K[1] + target_K[3]
+                sd[i] = dd
+                corner[i] = c
+                valid[i] = z > 0 and dd > near
+            n += 1
+    return su, sv, sd, corner, valid
+
+
+@numba.njit(cache=True, nogil=True)
 def pixels(u: np.ndarray, v: np.ndarray, depth: np.ndarray, keep: np.ndarray, width: int, height: int, near: float):
     """(pix (N,) int64, on (N,) bool, count): the pixel of each sample at continuous position
     (u, v), or width * height (the dump) for those off the image, not beyond `near` or not
