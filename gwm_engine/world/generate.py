@@ -80,13 +80,14 @@ def generate(cache: WorldCache, model: WorldModel, K: Intrinsics, poses: list[np
     for pose in poses:
         view = cache.render(torch.from_numpy(pose).float(), k, step=-1)  # step -1: marks nothing seen
         holes = ~view.mask[0]
-        if float(holes.float().mean()) < MIN_HOLES:
+        share = float(holes.float().mean())
+        if share < MIN_HOLES:
             continue
         used += 1
         with torch.inference_mode():
             rgb, depth = model.complete(view.rgb[None], view.depth[None], view.mask[None].float())
         rgb8 = (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
-        if float(holes.float().mean()) < LAYER_HOLES:  # scattered: behind depth edges, as points
+        if share < LAYER_HOLES:  # scattered: behind depth edges, as points
             cache.fuse_view(rgb8, depth[0, 0], holes, pose, k, PINNED)
         else:
             _add_layer(cache, rgb8, depth[0, 0], holes, pose, k)

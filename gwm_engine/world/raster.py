@@ -208,6 +208,12 @@ def subsamples(block_quads: np.ndarray, k: np.ndarray, u: np.ndarray, v: np.ndar
 
 
 @numba.njit(cache=True, nogil=True)
+def _lattice_side(mag: float, spacing: float, max_subdivision: int) -> int:
+    """Samples a side for a quad magnified `mag` times: no farther apart than `spacing` pixels."""
+    return min(max(int(np.ceil(mag / spacing)), 1), max_subdivision)
+
+
+@numba.njit(cache=True, nogil=True)
 def subdivision(corners: np.ndarray, span_w: np.ndarray, span_h: np.ndarray, u: np.ndarray, v: np.ndarray,
                 front: np.ndarray, width: int, height: int, margin: float, spacing: float, max_subdivision: int) -> np.ndarray:
     """(blocks,) int64: how finely to sample each block of a layer's quads, from its corner
@@ -227,7 +233,7 @@ def subdivision(corners: np.ndarray, span_w: np.ndarray, span_h: np.ndarray, u: 
         umax, umin = max(max(u[c0], u[c1]), max(u[c2], u[c3])), min(min(u[c0], u[c1]), min(u[c2], u[c3]))
         vmax, vmin = max(max(v[c0], v[c1]), max(v[c2], v[c3])), min(min(v[c0], v[c1]), min(v[c2], v[c3]))
         if umax > -mag and umin < width + mag and vmax > -mag and vmin < height + mag:
-            out[b] = min(max(int(np.ceil(mag / spacing)), 1), max_subdivision)
+            out[b] = _lattice_side(mag, spacing, max_subdivision)
     return out
 
 
@@ -256,7 +262,7 @@ def torn_subsamples(torn: np.ndarray, depth: np.ndarray, u: np.ndarray, v: np.nd
                 umax, umin = max(umax, u[c]), min(umin, u[c])
                 vmax, vmin = max(vmax, v[c]), min(vmin, v[c])
         if umax + mag >= 0 and umin - mag < width and vmax + mag >= 0 and vmin - mag < height:
-            k = min(max(int(np.ceil(mag / spacing)), 1), max_subdivision)
+            k = _lattice_side(mag, spacing, max_subdivision)
             if k > 1:
                 ks[t] = k
                 total += k * k - 1

@@ -96,7 +96,7 @@ def point_samples(
     xyz: torch.Tensor,  # (3, N) float32 world points, one row per coordinate
     rgb: torch.Tensor,  # (N, 3) uint8
     radius: torch.Tensor,  # (N,) float32 surfel radius, metres
-    born: torch.Tensor,  # (N,) int64 the step that made each point
+    born: torch.Tensor,  # (N,) int32 the step that made each point
     ids: torch.Tensor,  # (M,) int64 the points to draw
     cam_from_world: torch.Tensor,  # (4, 4) float32, the inverse of the camera pose
     K: Intrinsics,
