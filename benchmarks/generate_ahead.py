@@ -66,7 +66,7 @@ def main() -> None:
             walker, ms = session.fork(), []
             for action in look_around():
                 t = time.perf_counter()
-                frame = walker.step(action)
+                walker.step(action)
                 ms.append((time.perf_counter() - t) * 1e3)
                 if name == "ahead":  # what the world held at creation, at this pose: the seed, or also what was generated
                     pose = torch.from_numpy(walker.pose).float()
