@@ -74,3 +74,19 @@ class WorldModel(ABC):
         (B, 3, H, W) and depth (B, 1, H, W); the session keeps cached pixels as they were and
         takes only the holes from here.
         """
+
+    def generate(
+        self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fill a view's holes off the per-frame path (seed-time and ahead generation,
+        world/generate.py): the same tensors as `complete`, with time for a larger network.
+        `complete` unless a model has such a network."""
+        return self.complete(rgb, depth, mask)
+
+    def quick_fill(
+        self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-frame fill while a generator works ahead of the player: no network pass, only
+        what costs little next to the render. The same tensors as `complete`, which it is for a
+        model without a cheaper path."""
+        return self.complete(rgb, depth, mask)

@@ -184,6 +184,9 @@ class LearnedModel(WorldModel):
             out_rgb[i], out_depth[i] = completed(self._completion, rgb[i], depth[i], mask[i], self.preset)
         return out_rgb, out_depth
 
+    def quick_fill(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return _pull_push(rgb, depth, mask)
+
 
 def _pull_push(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`completed`'s fill without the network's residual, in the same depth range."""

@@ -252,6 +252,12 @@ class PretrainedDepthModel(WorldModel):
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.complete(rgb, depth, mask)
 
+    def generate(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.base.generate(rgb, depth, mask)
+
+    def quick_fill(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.base.quick_fill(rgb, depth, mask)
+
     def describe(self) -> ModelInfo:
         info = self.base.describe()
         b, sig = self.depth.backend, self.depth.signature

@@ -85,7 +85,7 @@ def generate(cache: WorldCache, model: WorldModel, K: Intrinsics, poses: list[np
             continue
         used += 1
         with torch.inference_mode():
-            rgb, depth = model.complete(view.rgb[None], view.depth[None], view.mask[None].float())
+            rgb, depth = model.generate(view.rgb[None], view.depth[None], view.mask[None].float())
         rgb8 = (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
         if share < LAYER_HOLES:  # scattered: behind depth edges, as points
             cache.fuse_view(rgb8, depth[0, 0], holes, pose, k, PINNED)
