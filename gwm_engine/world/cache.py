@@ -197,22 +197,24 @@ class WorldCache:
         return out
 
     @classmethod
-    def from_state(cls, state: dict[str, torch.Tensor], capacity: int, layers: list[ViewLayer] = ()) -> WorldCache:
-        """The cache `state()` describes, points in the same order (so it renders the same frames)."""
+    def from_state(cls, state: dict[str, torch.Tensor], capacity: int, layers: list[ViewLayer] = (),
+                   packed: int | None = None) -> WorldCache:
+        """The cache `state()` describes, points in the same order and the first `packed` of them
+        (default: all) in Z-order runs, so it renders and grows as the cache it came from."""
         out = cls(capacity)
         out.n = n = min(state["xyz"].shape[0], out.capacity)
         out.xyz[:, :n] = state["xyz"][:n].T
         for key, buf in (("rgb", out.rgb), ("radius", out.radius), ("last_seen", out.last_seen), ("born", out.born)):
             buf[:n] = state[key][:n]
         out._update_bounds(0, n)
-        out.packed = n  # state() packs first
+        out.packed = n if packed is None else min(packed, n)
         out.layers = list(layers)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
-        """The used part of each surfel buffer (views, not copies); xyz as (n, 3). The newest
-        points are packed first, so a cache made from the state packs as this one does."""
-        self.pack()
+        """The used part of each surfel buffer (views, not copies), in their order; xyz as (n, 3).
+        With `packed`, from_state makes a cache that renders and grows as this one: packing here
+        would change the order of samples that tie, and so the frames, of the session saved."""
         n = self.n
         return {
             "xyz": self.xyz[:, :n].T, "rgb": self.rgb[:n], "radius": self.radius[:n],

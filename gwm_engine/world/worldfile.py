@@ -24,8 +24,9 @@ _INTRINSICS = ("fx", "fy", "cx", "cy")
 
 
 def pack_world(config: dict, pose: np.ndarray, steps: int, capacity: int, model: str, points: dict[str, np.ndarray],
-               layers: list[dict[str, Any]] = ()) -> bytes:
-    """`layers`: dicts of rgb (H, W, 3) uint8, depth (H, W) float32, pose (4, 4), fx, fy, cx, cy, rank."""
+               layers: list[dict[str, Any]] = (), packed: int | None = None) -> bytes:
+    """`layers`: dicts of rgb (H, W, 3) uint8, depth (H, W) float32, pose (4, 4), fx, fy, cx, cy, rank;
+    `packed`: how many of the points come first in Z-order runs (WorldCache.packed; None: all)."""
     doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -35,6 +36,7 @@ def pack_world(config: dict, pose: np.ndarray, steps: int, capacity: int, model:
         "capacity": int(capacity),
         "model": model,
         "n": int(points["xyz"].shape[0]),
+        "packed": int(points["xyz"].shape[0] if packed is None else packed),
         "layers": [
             {
                 "width": int(x["rgb"].shape[1]), "height": int(x["rgb"].shape[0]), "rank": int(x["rank"]),
@@ -73,6 +75,7 @@ def unpack_world(data: bytes) -> dict[str, Any]:
             "pose": _blob(doc, "pose", "<f8", 16).reshape(4, 4),
             "steps": steps,
             "n": n,
+            "packed": _integer(doc, "packed", 0, n) if "packed" in doc else n,  # files before it: all packed
             "model": doc["model"],
         }
         for name, (dtype, width) in _POINT_FIELDS.items():

@@ -1,3 +1,4 @@
+import msgpack
 import numpy as np
 import pytest
 
@@ -65,6 +66,26 @@ def test_save_load_gives_identical_frames(session, model):
     for action in [CameraAction(turn=(-20, 0, 0)), CameraAction(move=(0, 0, 0.3))]:
         a, b = session.step(action), restored.step(action)
         assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.depth, b.depth) and a.index == b.index
+
+
+def test_saving_leaves_the_session_as_it_was_so_a_fork_and_a_load_go_on_as_it_does(session, model):
+    session.step(CameraAction(move=(0.2, 0, 0.1), turn=(15, 5, 0)))
+    fork = session.fork()
+    restored = WorldSession.load(session.save(), model)
+    assert session.cache.packed < session.cache.n  # this step's fill is not yet in a Z-order run
+    for action in [CameraAction(turn=(-20, 0, 0)), CameraAction(move=(0.1, 0, 0.3))]:
+        a, b, c = session.step(action), fork.step(action), restored.step(action)
+        assert np.array_equal(a.rgb, b.rgb) and np.array_equal(a.rgb, c.rgb) and np.array_equal(a.depth, c.depth)
+
+
+def test_a_world_file_from_before_packed_points_were_counted_loads_all_packed(session, model):
+    session.step(CameraAction(move=(0.2, 0, 0.1), turn=(15, 5, 0)))
+    doc = msgpack.unpackb(session.save())
+    del doc["packed"]
+    assert WorldSession.load(msgpack.packb(doc), model).cache.packed == session.cache.n
+    doc["packed"] = session.cache.n + 1
+    with pytest.raises(InvalidInput, match="packed must be a whole number"):
+        WorldSession.load(msgpack.packb(doc), model)
 
 
 def test_cache_capacity_bounds_points(noise_image, model):
