@@ -15,15 +15,29 @@ model and kept:
 Both win over everything the per-frame fill adds later, so coming back shows the same world,
 and the views depend on the seed and the camera alone, so one seed always grows one world.
 
-Off by default (`SessionConfig.generate`): with today's small completion network the generated
-territory is as blurred as the per-frame fill's, and its layers cost frame time when in view
-(benchmarks/RESULTS.md); it is where a larger generator's output goes.
+During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
+heading: the last step's motion carried on, and a turn's width to either side. Each frame may
+render one such view (at config.scale) and hand its holes to the model; what the model makes is
+kept as the per-frame fill's surfels are (evicted when unseen for long), and the frame itself
+takes only the model's `quick_fill` (no network) for what is still missing. "background" runs
+the model on one worker thread shared by the process, never waited for by a frame, at most
+`ahead_share` of its time busy; "deterministic" runs it inside the step every `ahead_every`
+steps, so one seed and one list of actions make one world (tests, eval, fork, save and load).
+
+Off by default (`SessionConfig.generate`, `.ahead`): with today's small completion network the
+generated territory is as blurred as the per-frame fill's, and seed-time layers cost frame time
+when in view (benchmarks/RESULTS.md); it is where a larger generator's output goes.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import queue
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +48,11 @@ from gwm_engine.geometry.camera import Intrinsics, unproject
 from gwm_engine.model.base import WorldModel
 from gwm_engine.world.cache import PINNED, WorldCache
 from gwm_engine.world.layers import ViewLayer
+from gwm_engine.world.splat import SplatImage
 
+log = logging.getLogger(__name__)
+
+AHEAD_MODES = ("off", "background", "deterministic")
 # A view with less of it uncovered shows only cracks, which the render's pin-hole passes and the
 # per-frame fill close.
 MIN_HOLES = 0.005
@@ -52,6 +70,10 @@ class GenerateConfig:
     overlap: float = 0.4  # share of each surround view that the one before it already covers
     side_step: float = 0.15  # the sideways and forward steps, as shares of the seed's median depth
     scale: float = 0.5  # generated views' resolution against the session's: the model's fill is smooth below it
+    ahead_lead: int = 8  # generation ahead looks where this many more steps like the last one lead
+    ahead_holes: float = 0.02  # ... at views with at least this share uncovered (cracks are the frame's fill's)
+    ahead_every: int = 4  # deterministic mode: generation ahead after every this many steps
+    ahead_share: float = 0.5  # background mode: the worker's busy time at most this share of the time
 
 
 def seed_views(K: Intrinsics, median_depth_m: float, config: GenerateConfig) -> list[np.ndarray]:
@@ -75,25 +97,38 @@ def generate(cache: WorldCache, model: WorldModel, K: Intrinsics, poses: list[np
     """Render the world at each pose (camera K, at config.scale), complete its holes with `model`
     and keep them. Returns figures: views, views with holes, layers and points made, milliseconds."""
     t = time.perf_counter()
-    k = K.scaled(max(8, round(K.width * config.scale)), max(8, round(K.height * config.scale)))
+    k = _scaled(K, config.scale)
     used, layers, points = 0, len(cache.layers), cache.n
     for pose in poses:
-        view = cache.render(torch.from_numpy(pose).float(), k, step=-1)  # step -1: marks nothing seen
-        holes = ~view.mask[0]
-        share = float(holes.float().mean())
-        if share < MIN_HOLES:
+        view = _render(cache, pose, k, MIN_HOLES)
+        if view is None:
             continue
         used += 1
-        with torch.inference_mode():
-            rgb, depth = model.generate(view.rgb[None], view.depth[None], view.mask[None].float())
-        rgb8 = (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
-        if share < LAYER_HOLES:  # scattered: behind depth edges, as points
-            cache.fuse_view(rgb8, depth[0, 0], holes, pose, k, PINNED)
+        rgb8, depth = _fill(model, view)
+        holes = ~view.mask[0]
+        if float(holes.float().mean()) < LAYER_HOLES:  # scattered: behind depth edges, as points
+            cache.fuse_view(rgb8, depth, holes, pose, k, PINNED)
         else:
-            _add_layer(cache, rgb8, depth[0, 0], holes, pose, k)
-    cache.pack()  # a world saved now loads with its points in the same order
+            _add_layer(cache, rgb8, depth, holes, pose, k)
     return {"views": len(poses), "filled": used, "layers": len(cache.layers) - layers, "points": cache.n - points,
             "ms": (time.perf_counter() - t) * 1e3}
+
+
+def _scaled(K: Intrinsics, scale: float) -> Intrinsics:
+    return K.scaled(max(8, round(K.width * scale)), max(8, round(K.height * scale)))
+
+
+def _render(cache: WorldCache, pose: np.ndarray, K: Intrinsics, min_holes: float) -> SplatImage | None:
+    """The world at `pose`, or None where less than `min_holes` of it is uncovered."""
+    view = cache.render(torch.from_numpy(pose).float(), K, step=-1)  # step -1: marks nothing seen
+    return view if float((~view.mask).float().mean()) >= min_holes else None
+
+
+def _fill(model: WorldModel, view: SplatImage) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's generation for a rendered view: rgb (H, W, 3) uint8 and depth (H, W) metres."""
+    with torch.inference_mode():
+        rgb, depth = model.generate(view.rgb[None], view.depth[None], view.mask[None].float())
+    return (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8), depth[0, 0]
 
 
 def _add_layer(cache: WorldCache, rgb8: torch.Tensor, depth: torch.Tensor, holes: torch.Tensor, pose: np.ndarray,
@@ -110,3 +145,121 @@ def _add_layer(cache: WorldCache, rgb8: torch.Tensor, depth: torch.Tensor, holes
     crop = Intrinsics(K.fx, K.fy, K.cx - x0, K.cy - y0, x1 - x0, y1 - y0)
     kept = torch.where(keep, depth, 0.0)[y0:y1, x0:x1].contiguous()
     cache.add_layer(ViewLayer.from_view(rgb8[y0:y1, x0:x1].contiguous(), kept, pose, crop, GENERATED_RANK))
+
+
+def ahead_poses(before: np.ndarray, now: np.ndarray, K: Intrinsics, config: GenerateConfig) -> list[np.ndarray]:
+    """Where the next frames will look, from the head poses one step apart (4x4 world-from-camera):
+    the last step's motion carried on `ahead_lead` times (when there was one), then the view a
+    surround stride to the side the player turns to, then to the other side."""
+    motion = np.linalg.inv(before) @ now  # the last step, in the camera's frame before it
+    stride = math.degrees(2 * math.atan(0.5 * K.width / K.fx)) * (1 - config.overlap)
+    side = 1.0 if motion[0, 2] >= 0 else -1.0  # yaw + turns left, which swings the forward axis (-z) to -x
+    turned = [apply_action(now, CameraAction(turn=(s * stride, 0, 0))) for s in (side, -side)]
+    if np.allclose(motion, np.eye(4), atol=1e-9):
+        return turned
+    return [now @ np.linalg.matrix_power(motion, config.ahead_lead), *turned]
+
+
+class AheadGenerator:
+    """One session's generation ahead of the player (module docstring), mode one of AHEAD_MODES.
+    The session calls `keep_ready` before each frame's render and `plan` after each step."""
+
+    def __init__(self, mode: str, config: GenerateConfig = GenerateConfig()):
+        self.mode = mode
+        self.config = config
+        self.views = 0  # views generated and kept
+        self.model_ms = 0.0  # time the model spent on them
+        self._job: Future | None = None
+        self._turn = 0  # background: which of ahead_poses this frame looks at
+
+    @property
+    def on(self) -> bool:
+        return self.mode != "off"
+
+    def keep_ready(self, cache: WorldCache, step: int) -> None:
+        """Background: keep what a finished job made, as made at `step`; one still running is left be."""
+        if self._job is None or not self._job.done():
+            return
+        job, self._job = self._job, None
+        if job.cancelled():
+            return
+        try:
+            made = job.result()
+        except Exception:  # the frame's own fill covers what it would have made
+            log.warning("generation ahead failed; frames fill the view themselves", exc_info=True)
+            return
+        self._keep(cache, step, *made)
+
+    def plan(self, cache: WorldCache, model: WorldModel, K: Intrinsics, before: np.ndarray, now: np.ndarray,
+             step: int) -> None:
+        """After step `step`, which moved the head from `before` to `now`: generate ahead, as the mode says."""
+        k = _scaled(K, self.config.scale)
+        poses = ahead_poses(before, now, K, self.config)
+        if self.mode == "deterministic":
+            if step % self.config.ahead_every:
+                return
+            for pose in poses:
+                if (view := _render(cache, pose, k, self.config.ahead_holes)) is not None:
+                    self._keep(cache, step, *self._make(model, view, pose, k))
+        elif self.mode == "background" and self._job is None:
+            # One candidate view a frame, in turn, so a frame pays for one small render at most.
+            pose = poses[self._turn % len(poses)]
+            self._turn += 1
+            if (view := _render(cache, pose, k, self.config.ahead_holes)) is not None:
+                self._job = _worker().submit(lambda: self._make(model, view, pose, k), self.config.ahead_share)
+
+    def close(self) -> None:
+        """Drop a job not yet started; one running finishes on the worker and is never kept."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+
+    def _make(self, model: WorldModel, view: SplatImage, pose: np.ndarray, K: Intrinsics) -> tuple:
+        t = time.perf_counter()
+        rgb8, depth = _fill(model, view)
+        self.model_ms += (time.perf_counter() - t) * 1e3
+        return rgb8, depth, ~view.mask[0], pose, K
+
+    def _keep(self, cache: WorldCache, step: int, rgb8: torch.Tensor, depth: torch.Tensor, holes: torch.Tensor,
+              pose: np.ndarray, K: Intrinsics) -> None:
+        cache.fuse_view(rgb8, depth, holes, pose, K, step)
+        self.views += 1
+
+
+class _Worker:
+    """The process's one generation thread: jobs in order, each followed by a rest so that the
+    thread is busy at most the job's `share` of the time, leaving the cores to the frames."""
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="gwm-generate-ahead", daemon=True).start()
+
+    def submit(self, fn: Callable[[], tuple], share: float) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, share))
+        return future
+
+    def _run(self) -> None:
+        torch.set_num_threads(1)  # no OpenMP helper pool of its own beside the frames' (server/batcher.py)
+        while True:
+            future, fn, share = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            t = time.perf_counter()
+            try:
+                future.set_result(fn())
+            except BaseException as e:  # noqa: BLE001 - handed to the session that asked
+                future.set_exception(e)
+            time.sleep((time.perf_counter() - t) * (1 / share - 1))
+
+
+_WORKER: _Worker | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker() -> _Worker:
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            _WORKER = _Worker()
+        return _WORKER

@@ -23,7 +23,7 @@ from gwm_engine.model.base import WorldModel
 from gwm_engine.model.scale import ScaleHint, apply_scale_hint
 from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from gwm_engine.world.cache import WorldCache
-from gwm_engine.world.generate import GenerateConfig, generate, seed_views
+from gwm_engine.world.generate import AHEAD_MODES, AheadGenerator, GenerateConfig, generate, seed_views
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move
@@ -43,6 +43,7 @@ class SessionConfig:
     points_per_pixel: float = 8.0  # cache capacity per output pixel (per eye)
     walk: bool = False  # relative moves keep clear of surfaces and above the ground (not for VR)
     generate: bool = False  # at creation, generate the surround and what hides behind depth edges (world/generate.py)
+    ahead: str = "off"  # generate where the player is heading: "off", "background" or "deterministic" (world/generate.py)
 
     def validate(self) -> SessionConfig:
         for name in ("width", "height"):
@@ -65,6 +66,8 @@ class SessionConfig:
             raise InvalidInput(f"fov_deg must be in 10..150, got {self.fov_deg}")
         if self.stereo and not (np.isfinite(self.ipd_m) and 0 < self.ipd_m <= 0.5):
             raise InvalidInput(f"ipd_m must be in (0, 0.5], got {self.ipd_m}")
+        if self.ahead not in AHEAD_MODES:
+            raise InvalidInput(f"ahead must be one of {', '.join(AHEAD_MODES)}, got {self.ahead!r:.30}")
         if not (np.isfinite(self.points_per_pixel) and 1 <= self.points_per_pixel <= 64):
             raise InvalidInput(f"points_per_pixel must be in 1..64, got {self.points_per_pixel}")
         return self
@@ -156,6 +159,7 @@ class WorldSession:
         self.intrinsics = Intrinsics.from_fov(config.width, config.height, config.fov_deg)
         self.scale = _scale_of(cache)
         self.generated: dict = {}  # seed-time generation's figures (generate.generate), where it ran
+        self.ahead = AheadGenerator(config.ahead)
 
     @classmethod
     def create(cls, image: np.ndarray, depth: np.ndarray | None, config: SessionConfig, model: WorldModel,
@@ -195,6 +199,7 @@ class WorldSession:
         pose = apply_action(self.pose, action)
         if self.config.walk and action.pose is None:
             pose = self._walk(pose)
+        self.ahead.keep_ready(self.cache, self.steps + 1)
         eye_poses = []
         for dx in _eye_offsets(self.config):
             eye = pose.copy()
@@ -207,7 +212,7 @@ class WorldSession:
         """Composite the model's fill (V, 3, H, W) / (V, 1, H, W) into the holes and fuse it."""
         t = time.perf_counter()
         self.steps += 1
-        self.pose = pending.pose
+        before, self.pose = self.pose, pending.pose
         frames = []
         for i, (view, eye) in enumerate(zip(pending.views, pending.eye_poses)):
             known = view.mask
@@ -216,10 +221,13 @@ class WorldSession:
             rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
             self.cache.fuse_view(rgb8, out_depth[0], ~known[0], eye, self.intrinsics, self.steps)
             frames.append(StepFrame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))
+        fused = time.perf_counter()
+        self.ahead.plan(self.cache, self.model, self.intrinsics, before, self.pose, self.steps)
         timings = {
             "render": pending.render_ms,
             "complete": complete_ms,
-            "fuse": (time.perf_counter() - t) * 1e3,
+            "fuse": (fused - t) * 1e3,
+            "ahead": (time.perf_counter() - fused) * 1e3,
             "total": (time.perf_counter() - pending.t0) * 1e3,
         }
         for f in frames:
@@ -246,6 +254,10 @@ class WorldSession:
             raise result
         return result
 
+    def close(self) -> None:
+        """Stop generating ahead for this session (its job still queued is dropped)."""
+        self.ahead.close()
+
     # -- copies, files, export ------------------------------------------------------------------
     def fork(self) -> WorldSession:
         return WorldSession(self.cache.clone(), SessionConfig(**asdict(self.config)), self.model, self.pose.copy(), self.steps)
@@ -257,7 +269,8 @@ class WorldSession:
              "fx": x.K.fx, "fy": x.K.fy, "cx": x.K.cx, "cy": x.K.cy}
             for x in self.cache.layers
         ]
-        return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points, layers)
+        return pack_world(asdict(self.config), self.pose, self.steps, self.cache.capacity, self.model.name, points, layers,
+                          self.cache.packed)
 
     @classmethod
     def load(cls, data: bytes, model: WorldModel) -> WorldSession:
@@ -275,7 +288,7 @@ class WorldSession:
                       Intrinsics(x["fx"], x["fy"], x["cx"], x["cy"], x["rgb"].shape[1], x["rgb"].shape[0]), x["rank"])
             for x in doc["layers"]
         ]
-        return cls(WorldCache.from_state(state, config.capacity, layers), config, model, pose, doc["steps"])
+        return cls(WorldCache.from_state(state, config.capacity, layers, doc["packed"]), config, model, pose, doc["steps"])
 
     def export_ply(self) -> bytes:
         xyz, rgb = self.cache.all_points()
@@ -297,7 +310,7 @@ def _scale_of(cache: WorldCache) -> SceneScale:
 
 
 def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[StepFrame | Exception]:
-    """Step many sessions with one model call per (model, size) group.
+    """Step many sessions with one model call per (model, size, fill) group.
 
     Each result is a StepFrame or the exception that session raised; one session's bad action or
     failure never touches another's state.
@@ -310,14 +323,15 @@ def step_many(pairs: list[tuple[WorldSession, CameraAction]]) -> list[StepFrame 
         except Exception as e:  # noqa: BLE001 - returned to the caller, per session
             results[i] = e
             continue
-        groups[(id(session.model), session.config.height, session.config.width)].append((i, p))
-    for members in groups.values():
+        groups[(id(session.model), session.config.height, session.config.width, session.ahead.on)].append((i, p))
+    for (*_, ahead), members in groups.items():
         model = members[0][1].session.model
+        fill = model.quick_fill if ahead else model.complete  # with generation ahead, no network in the frame
         views = [v for _, p in members for v in p.views]
         t = time.perf_counter()
         try:
             with torch.inference_mode():
-                rgb, depth = model.complete(
+                rgb, depth = fill(
                     torch.stack([v.rgb for v in views]),
                     torch.stack([v.depth for v in views]),
                     torch.stack([v.mask for v in views]).float(),

@@ -1,0 +1,133 @@
+"""Generation ahead of the player (`SessionConfig.ahead`) on a real photo with estimated depth."""
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gwm_engine.geometry import CameraAction
+from gwm_engine.geometry.actions import apply_action
+from gwm_engine.geometry.camera import Intrinsics
+from gwm_engine.model.base import WorldModel
+from gwm_engine.world import SessionConfig, WorldSession
+from gwm_engine.world.generate import GenerateConfig, ahead_poses
+
+PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
+SIZE = (128, 96)
+TURN = [CameraAction(turn=(4, 0, 0))] * 20  # 80 degrees to the left
+WALK = [CameraAction(move=(0.05, 0, 0.15), turn=(-3, 1, 0))] * 12
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return np.array(Image.open(PHOTO).convert("RGB"))
+
+
+class Gated(WorldModel):
+    """The real model, counting its passes, whose generation waits for `gate` where one is set."""
+
+    def __init__(self, base: WorldModel):
+        self.base, self.name, self.version = base, base.name, base.version
+        self.gate: threading.Event | None = None
+        self.completed = self.generated = 0
+
+    def estimate_depth(self, rgb, fov_deg):
+        return self.base.estimate_depth(rgb, fov_deg)
+
+    def complete(self, rgb, depth, mask):
+        self.completed += 1
+        return self.base.complete(rgb, depth, mask)
+
+    def quick_fill(self, rgb, depth, mask):
+        return self.base.quick_fill(rgb, depth, mask)
+
+    def generate(self, rgb, depth, mask):
+        if self.gate is not None:
+            assert self.gate.wait(30)
+        self.generated += 1
+        return self.base.generate(rgb, depth, mask)
+
+
+def _frames(session: WorldSession, actions: list[CameraAction]) -> list:
+    return [session.step(a) for a in actions]
+
+
+def test_the_views_ahead_follow_the_motion_and_the_turn():
+    K = Intrinsics.from_fov(*SIZE, 60.0)
+    start = np.eye(4)
+    left = apply_action(start, CameraAction(turn=(4, 0, 0)))
+    lead, first, second = ahead_poses(start, left, K, GenerateConfig())
+    forward = lambda pose: -pose[:3, 2]  # noqa: E731
+    assert forward(first)[0] < forward(left)[0] < 0 < forward(second)[0]  # the turning side first
+    assert np.allclose(lead, apply_action(start, CameraAction(turn=(4 * 9, 0, 0))))  # 8 more steps like the last
+    ahead = apply_action(start, CameraAction(move=(0, 0, 0.1)))
+    assert np.allclose(ahead_poses(start, ahead, K, GenerateConfig())[0][:3, 3], [0, 0, -0.9])
+    assert len(ahead_poses(left, left, K, GenerateConfig())) == 2  # standing still: the sides only
+
+
+def test_deterministic_mode_fills_a_turn_before_it_is_seen_without_a_network_in_the_frame(photo, model):
+    gated = Gated(model)
+    plain = _frames(WorldSession.create(photo, None, SessionConfig(*SIZE), gated), TURN)
+    passes = gated.completed
+    gated.completed = 0
+    s = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="deterministic"), gated)
+    ahead = _frames(s, TURN)
+    assert passes > 0 and gated.completed == 0 and gated.generated >= 5 and s.ahead.views == gated.generated
+    # The share of each frame the world already held when it was rendered (the rest: the frame's own fill).
+    held = [f.mask.mean() for f in ahead[4:]]
+    assert np.mean(held) > np.mean([f.mask.mean() for f in plain[4:]]) and np.mean(held) > 0.97, np.mean(held)
+
+
+def test_deterministic_mode_grows_one_world_across_fork_and_save_and_load(photo, model):
+    config = SessionConfig(*SIZE, ahead="deterministic")
+    one = WorldSession.create(photo, None, config, model)
+    two = WorldSession.create(photo, None, config, model)
+    half = len(WALK) // 2 + 1  # not a multiple of ahead_every: the next generation comes after the copy
+    _frames(one, WALK[:half]), _frames(two, WALK[:half])
+    fork, loaded = one.fork(), WorldSession.load(one.save(), model)
+    rest = WALK[half:] + TURN
+    runs = [_frames(s, rest) for s in (one, two, fork, loaded)]
+    for frames in zip(*runs):
+        assert all(np.array_equal(frames[0].rgb, f.rgb) and np.array_equal(frames[0].depth, f.depth) for f in frames)
+    assert one.ahead.views >= 3
+
+
+def test_a_background_generation_never_holds_up_a_frame_and_its_result_comes_into_the_world(photo, model):
+    gated = Gated(model)
+    gated.gate = threading.Event()
+    s = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), gated)
+    t = time.perf_counter()
+    frames = _frames(s, TURN[:6])  # the first frame hands a view to the worker, which waits at the gate
+    assert time.perf_counter() - t < 20 and gated.generated == 0 and s.ahead.views == 0
+    gated.gate.set()
+    deadline = time.monotonic() + 30
+    while s.ahead.views == 0 and time.monotonic() < deadline:
+        s.step()  # each frame keeps a finished job's fill before it renders
+        time.sleep(0.05)
+    assert gated.generated >= 1 and s.ahead.views >= 1
+    assert len(frames) == 6
+
+
+def test_a_closed_session_drops_its_queued_generation(photo, model):
+    gated = Gated(model)
+    gated.gate = threading.Event()
+    busy = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), gated)
+    waiting = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), gated)
+    busy.step(TURN[0])  # its job holds the worker at the gate
+    waiting.step(TURN[0])  # its job waits in the queue
+    assert waiting.ahead._job is not None and not waiting.ahead._job.running()
+    waiting.close()
+    busy.close()  # its running job finishes, and is never kept
+    gated.gate.set()
+    time.sleep(0.5)
+    assert gated.generated == 1 and waiting.ahead.views == busy.ahead.views == 0
+
+
+def test_an_unknown_mode_is_refused_in_plain_words():
+    from gwm_engine.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="ahead must be one of off, background, deterministic"):
+        SessionConfig(ahead="sometimes").validate()
