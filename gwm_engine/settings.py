@@ -142,6 +142,12 @@ def depth_kind_setting() -> Any:
                    "when its file name says so (e.g. 'metric'), else disparity", choices=DEPTH_KINDS)
 
 
+def inpaint_model_setting() -> Any:
+    return setting(None, "a pretrained inpainting network's ONNX file (LaMa's lama_fp32.onnx or MI-GAN's ONNX pipeline) for "
+                   "the colour of generated territory, its depth from the model. It turns on seed-time generation (serve's "
+                   "--generate) and runs there, once per generated view at session creation; default: the model's own")
+
+
 def backend_setting() -> Any:
     return setting("auto", "where the networks run: onnx (onnxruntime), tensorrt (onnxruntime's TensorRT provider) or torch; "
                    "auto: onnx when onnxruntime is installed, else torch", choices=BACKENDS)

@@ -10,12 +10,13 @@ from gwm_engine.model.registry import DEFAULT_MODEL, MODELS, build
 
 
 def load_model(weights: str | None = None, backend: str = "auto", device: str = "auto", depth_model: str | None = None,
-               depth_kind: str = "auto") -> WorldModel:
+               depth_kind: str = "auto", inpaint_model: str | None = None) -> WorldModel:
     """A registered model by name (None: the bundled learned model; "classical": the filler that
     needs no weights) or a weights file; `backend` (auto, torch, onnx, tensorrt) and `device`
     (auto, cpu, cuda) pick where its networks run; `depth_model`: a pretrained ONNX depth
-    network for its seed depth, `depth_kind` what that outputs. See registry.py."""
-    return build(weights, backend, device, depth_model, depth_kind)
+    network for its seed depth, `depth_kind` what that outputs; `inpaint_model`: a pretrained
+    ONNX inpainting network for the colour of what it generates. See registry.py."""
+    return build(weights, backend, device, depth_model, depth_kind, inpaint_model)
 
 
 def runs_on(model: WorldModel) -> str:

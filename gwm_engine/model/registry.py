@@ -7,8 +7,9 @@ in FILE_FORMATS for its suffix.
 
 A pretrained ONNX depth network for real photos goes with any of them: `build(...,
 depth_model=FILE)` (`--depth-model`) takes its seed depth from that network, completion from
-the model. A slot that later work fills: a pretrained, larger generator ("Generate the world
-ahead").
+the model. So does a pretrained ONNX inpainting network: `build(..., inpaint_model=FILE)`
+(`--inpaint-model`) takes the colour of what the model generates off the per-frame path from
+that network, its depth from the model (pretrained_inpaint.py).
 """
 
 from __future__ import annotations
@@ -58,16 +59,23 @@ FILE_FORMATS: dict[str, FileBuilder] = {
 
 
 def build(model: str | None = None, backend: str = "auto", device: str = "auto", depth_model: str | None = None,
-          depth_kind: str = "auto") -> WorldModel:
+          depth_kind: str = "auto", inpaint_model: str | None = None) -> WorldModel:
     """The model registered as `model` (None: DEFAULT_MODEL), or the weights file at that path,
     with its networks on `backend` / `device` (see gwm_engine.runtime.selection); with
-    `depth_model`, its seed depth from that pretrained ONNX depth network (pretrained_depth.py)."""
+    `depth_model`, its seed depth from that pretrained ONNX depth network (pretrained_depth.py);
+    with `inpaint_model`, the colour it generates from that pretrained ONNX inpainting network
+    (pretrained_inpaint.py)."""
     where = Placement(backend, device)
     base = _build(DEFAULT_MODEL if model is None else model, where)
+    if inpaint_model is not None:
+        from gwm_engine.model.pretrained_inpaint import with_pretrained_inpaint
+
+        base = with_pretrained_inpaint(base, inpaint_model, backend, device)
     if depth_model is None:
         return base
     from gwm_engine.model.pretrained_depth import with_pretrained_depth
 
+    # Around the inpainting wrapper: the depth wrapper hands generate and quick_fill on to it.
     return with_pretrained_depth(base, depth_model, backend, device, depth_kind)
 
 
