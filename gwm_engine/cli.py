@@ -20,6 +20,7 @@ from gwm_engine.settings import (
     device_setting,
     fov_setting,
     from_args,
+    inpaint_model_setting,
     setting,
     size_setting,
     weights_setting,
@@ -54,6 +55,7 @@ class DemoConfig:
     weights: str | None = weights_setting()
     depth_model: str | None = depth_model_setting()
     depth_kind: str = depth_kind_setting()
+    inpaint_model: str | None = inpaint_model_setting()
     out: str = setting("walk.mp4", f"video to write: {', '.join(VIDEO_SUFFIXES)}; its folder is made")
     backend: str = backend_setting()
     device: str = device_setting()
@@ -148,8 +150,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            f"{MIN_SIDE} on each side to grow a world from")
     depth = load_depth(depth_path) if depth_path else None
     w, h = args.size
-    model = load_model(args.weights, args.backend, args.device, args.depth_model, args.depth_kind)
-    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov), model)
+    model = load_model(args.weights, args.backend, args.device, args.depth_model, args.depth_kind, args.inpaint_model)
+    # The inpainting network only runs in seed-time generation, so it turns that on.
+    generate = args.inpaint_model is not None
+    session = WorldSession.create(image, depth, SessionConfig(w, h, args.fov, generate=generate), model)
     frame = session.step()
     # Depth colours are fixed from the first frame so brightness changes mean distance changes.
     near, far = float(np.percentile(frame.depth, 2)), float(np.percentile(frame.depth, 98))
@@ -167,6 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"wrote {out} ({len(ms)} frames, {w}x{h} RGB | depth); model {session.model.name} ({runs_on(session.model)}); "
         f"step p50 {ms_sorted[len(ms) // 2]:.1f} ms; {len(session.cache)} points in the world"
+        + ("; seed-time generation on (--inpaint-model)" if generate else "")
     )
     return 0
 

@@ -10,6 +10,7 @@ from gwm_engine.settings import (
     depth_kind_setting,
     depth_model_setting,
     device_setting,
+    inpaint_model_setting,
     setting,
     size_setting,
     weights_setting,
@@ -27,6 +28,7 @@ class QualityConfig:
     device: str = device_setting()
     depth_model: str | None = depth_model_setting()  # a pretrained ONNX depth network for seed depth
     depth_kind: str = depth_kind_setting()
+    inpaint_model: str | None = inpaint_model_setting()  # the learned model's sessions then generate at seed time
     seed_scenes: int = setting(8, "held-out seed views per scene kind for the seed-depth table (0: none)", low=0)
     previous_weights: str | None = setting(None, "a second model whose seed depth is scored beside the first "
                                            "(e.g. an earlier weights file)")

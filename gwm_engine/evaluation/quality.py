@@ -68,9 +68,10 @@ def _walk(scene, kind: str, seed: int, fov: float, cfg: QualityConfig):
     return poses, to_rgb8(rgb), depth.numpy()
 
 
-def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig):
-    """Frames of `model` along `poses`, seeded with the exact depth of the first."""
-    session = WorldSession.create(rgb8[0], depth[0], SessionConfig(*cfg.size, fov_deg=fov), model)
+def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig, generate: bool = False):
+    """Frames of `model` along `poses`, seeded with the exact depth of the first (and, with
+    `generate`, seed-time generation, where --inpaint-model's network runs)."""
+    session = WorldSession.create(rgb8[0], depth[0], SessionConfig(*cfg.size, fov_deg=fov, generate=generate), model)
     seed_from_world = np.linalg.inv(poses[0])
     for pose in poses[1:]:
         yield session.step(CameraAction(pose=seed_from_world @ pose))
@@ -79,10 +80,11 @@ def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig):
 def run_quality(cfg: QualityConfig | None = None) -> dict:
     cfg = (cfg or QualityConfig()).validate()
     models: dict[str, WorldModel] = {
-        "learned": load_model(cfg.weights, cfg.backend, cfg.device, cfg.depth_model, cfg.depth_kind),
+        "learned": load_model(cfg.weights, cfg.backend, cfg.device, cfg.depth_model, cfg.depth_kind, cfg.inpaint_model),
         "classical": load_model("classical"),
         "none": NoCompletion(),
     }
+    generating = {"learned"} if cfg.inpaint_model is not None else set()  # the inpainting network runs only there
     pool = Pool()
     t0 = time.perf_counter()
     rng = np.random.default_rng(2026)
@@ -98,7 +100,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
                 pool.add(name, "seed_absrel", rel)
                 pool.add(name, "seed_delta1", hit)
             for name, model in models.items():
-                for k, frame in enumerate(_session(model, rgb8, depth, poses, fov, cfg), start=1):
+                for k, frame in enumerate(_session(model, rgb8, depth, poses, fov, cfg, name in generating), start=1):
                     err = (frame.rgb.astype(np.float64) - rgb8[k]) ** 2
                     smap = ssim_map(frame.rgb, rgb8[k])
                     hole = ~frame.mask
@@ -114,7 +116,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             # Revisit: out and back along a loop that ends exactly at the seed pose.
             poses, rgb8, depth = _walk(scene, "loop", i, fov, cfg)
             for name, model in models.items():
-                *_, last = _session(model, rgb8, depth, poses, fov, cfg)
+                *_, last = _session(model, rgb8, depth, poses, fov, cfg, name in generating)
                 pool.add(name, "revisit_mse", (last.rgb.astype(np.float64) - rgb8[0]) ** 2)
     to_db = lambda mse: float(10 * np.log10(255.0**2 / mse)) if mse > 0 else float("inf")  # noqa: E731
     report = {"config": cfg, "wall_s": time.perf_counter() - t0, "models": {}}

@@ -86,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
         depth_model=args.depth_model,
         depth_kind=args.depth_kind,
         generate=args.generate,
+        inpaint_model=args.inpaint_model,
     )
     try:
         config.validate()
@@ -94,6 +95,8 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if config.token is None and config.host not in ("127.0.0.1", "localhost", "::1"):
         logging.getLogger(__name__).warning("binding %s without --token: anyone who can reach it can use it", config.host)
+    if config.inpaint_model is not None:
+        logging.getLogger(__name__).info("--inpaint-model: seed-time generation is on (as --generate)")
     model = _load_on_one_torch_thread(config)
 
     def ready(endpoints: list[Endpoint]) -> None:
@@ -126,6 +129,7 @@ def _load_on_one_torch_thread(config: ServerConfig) -> WorldModel:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return load_model(config.weights, config.backend, config.device, config.depth_model, config.depth_kind)
+        return load_model(config.weights, config.backend, config.device, config.depth_model, config.depth_kind,
+                          config.inpaint_model)
     finally:
         torch.set_num_threads(threads)

@@ -12,6 +12,7 @@ from gwm_engine.settings import (
     depth_kind_setting,
     depth_model_setting,
     device_setting,
+    inpaint_model_setting,
     setting,
     weights_setting,
 )
@@ -43,6 +44,7 @@ class ServerConfig:
     depth_kind: str = depth_kind_setting()
     generate: bool = setting(False, "at session creation, generate the surround and what hides behind depth edges "
                              "(world/generate.py): creation takes longer, look-arounds need less per-frame fill")
+    inpaint_model: str | None = inpaint_model_setting()  # a pretrained ONNX inpainting network; implies generate
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
     # so their Play streams end and their sessions can idle out.
@@ -50,6 +52,10 @@ class ServerConfig:
     keepalive_timeout_s: float = 10.0
     drain_s: float = 1.0  # after SIGTERM: NOT_SERVING but still answering, so health checkers see it
     shutdown_grace_s: float = 5.0  # then in-flight calls get this long to finish
+
+    def __post_init__(self) -> None:
+        # The inpainting network only runs in seed-time generation.
+        self.generate = self.generate or self.inpaint_model is not None
 
     def validate(self) -> ServerConfig:
         """Raise InvalidInput for settings the daemon cannot run with; returns self."""
