@@ -16,8 +16,8 @@ Both win over everything the per-frame fill adds later, so coming back shows the
 and the views depend on the seed and the camera alone, so one seed always grows one world.
 
 During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
-heading: the last step's motion carried on, and a turn's width to either side. Each frame may
-render one such view (at config.scale) and hand its holes to the model; what the model makes is
+heading: the last step's motion carried on a few steps. Each frame may render that view (at
+config.scale) and hand its holes to the model; what the model makes is
 kept as the per-frame fill's surfels are (evicted when unseen for long), and the frame itself
 takes only the model's `quick_fill` (no network) for what is still missing. "background" runs
 the model on one worker thread shared by the process, never waited for by a frame, at most
@@ -70,9 +70,9 @@ class GenerateConfig:
     overlap: float = 0.4  # share of each surround view that the one before it already covers
     side_step: float = 0.15  # the sideways and forward steps, as shares of the seed's median depth
     scale: float = 0.5  # generated views' resolution against the session's: the model's fill is smooth below it
-    ahead_lead: int = 8  # generation ahead looks where this many more steps like the last one lead
+    ahead_lead: int = 4  # generation ahead looks where this many more steps like the last one lead
     ahead_holes: float = 0.02  # ... at views with at least this share uncovered (cracks are the frame's fill's)
-    ahead_every: int = 4  # deterministic mode: generation ahead after every this many steps
+    ahead_every: int = 2  # deterministic mode: generation ahead after every this many steps
     ahead_share: float = 0.5  # background mode: the worker's busy time at most this share of the time
 
 
@@ -147,17 +147,15 @@ def _add_layer(cache: WorldCache, rgb8: torch.Tensor, depth: torch.Tensor, holes
     cache.add_layer(ViewLayer.from_view(rgb8[y0:y1, x0:x1].contiguous(), kept, pose, crop, GENERATED_RANK))
 
 
-def ahead_poses(before: np.ndarray, now: np.ndarray, K: Intrinsics, config: GenerateConfig) -> list[np.ndarray]:
+def ahead_pose(before: np.ndarray, now: np.ndarray, config: GenerateConfig) -> np.ndarray | None:
     """Where the next frames will look, from the head poses one step apart (4x4 world-from-camera):
-    the last step's motion carried on `ahead_lead` times (when there was one), then the view a
-    surround stride to the side the player turns to, then to the other side."""
+    the last step's motion carried on `ahead_lead` more times; None when the head did not move.
+    Not farther, nor a whole turn to the side: a view whose holes are far from anything known
+    comes back from today's network as a grey mean, in panels that do not meet."""
     motion = np.linalg.inv(before) @ now  # the last step, in the camera's frame before it
-    stride = math.degrees(2 * math.atan(0.5 * K.width / K.fx)) * (1 - config.overlap)
-    side = 1.0 if motion[0, 2] >= 0 else -1.0  # yaw + turns left, which swings the forward axis (-z) to -x
-    turned = [apply_action(now, CameraAction(turn=(s * stride, 0, 0))) for s in (side, -side)]
     if np.allclose(motion, np.eye(4), atol=1e-9):
-        return turned
-    return [now @ np.linalg.matrix_power(motion, config.ahead_lead), *turned]
+        return None
+    return now @ np.linalg.matrix_power(motion, config.ahead_lead)
 
 
 class AheadGenerator:
@@ -170,7 +168,6 @@ class AheadGenerator:
         self.views = 0  # views generated and kept
         self.model_ms = 0.0  # time the model spent on them
         self._job: Future | None = None
-        self._turn = 0  # background: which of ahead_poses this frame looks at
 
     @property
     def on(self) -> bool:
@@ -193,20 +190,16 @@ class AheadGenerator:
     def plan(self, cache: WorldCache, model: WorldModel, K: Intrinsics, before: np.ndarray, now: np.ndarray,
              step: int) -> None:
         """After step `step`, which moved the head from `before` to `now`: generate ahead, as the mode says."""
+        due = self.mode == "background" and self._job is None or self.mode == "deterministic" and step % self.config.ahead_every == 0
+        if not due or (pose := ahead_pose(before, now, self.config)) is None:
+            return
         k = _scaled(K, self.config.scale)
-        poses = ahead_poses(before, now, K, self.config)
+        if (view := _render(cache, pose, k, self.config.ahead_holes)) is None:
+            return
         if self.mode == "deterministic":
-            if step % self.config.ahead_every:
-                return
-            for pose in poses:
-                if (view := _render(cache, pose, k, self.config.ahead_holes)) is not None:
-                    self._keep(cache, step, *self._make(model, view, pose, k))
-        elif self.mode == "background" and self._job is None:
-            # One candidate view a frame, in turn, so a frame pays for one small render at most.
-            pose = poses[self._turn % len(poses)]
-            self._turn += 1
-            if (view := _render(cache, pose, k, self.config.ahead_holes)) is not None:
-                self._job = _worker().submit(lambda: self._make(model, view, pose, k), self.config.ahead_share)
+            self._keep(cache, step, *self._make(model, view, pose, k))
+        else:
+            self._job = _worker().submit(lambda: self._make(model, view, pose, k), self.config.ahead_share)
 
     def close(self) -> None:
         """Drop a job not yet started; one running finishes on the worker and is never kept."""

@@ -10,10 +10,9 @@ from PIL import Image
 
 from gwm_engine.geometry import CameraAction
 from gwm_engine.geometry.actions import apply_action
-from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.model.base import WorldModel
 from gwm_engine.world import SessionConfig, WorldSession
-from gwm_engine.world.generate import GenerateConfig, ahead_poses
+from gwm_engine.world.generate import GenerateConfig, ahead_pose
 
 PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
 SIZE = (128, 96)
@@ -55,17 +54,14 @@ def _frames(session: WorldSession, actions: list[CameraAction]) -> list:
     return [session.step(a) for a in actions]
 
 
-def test_the_views_ahead_follow_the_motion_and_the_turn():
-    K = Intrinsics.from_fov(*SIZE, 60.0)
+def test_the_view_ahead_carries_the_last_step_on():
+    config = GenerateConfig()
     start = np.eye(4)
     left = apply_action(start, CameraAction(turn=(4, 0, 0)))
-    lead, first, second = ahead_poses(start, left, K, GenerateConfig())
-    forward = lambda pose: -pose[:3, 2]  # noqa: E731
-    assert forward(first)[0] < forward(left)[0] < 0 < forward(second)[0]  # the turning side first
-    assert np.allclose(lead, apply_action(start, CameraAction(turn=(4 * 9, 0, 0))))  # 8 more steps like the last
+    assert np.allclose(ahead_pose(start, left, config), apply_action(start, CameraAction(turn=(4 * (1 + config.ahead_lead), 0, 0))))
     ahead = apply_action(start, CameraAction(move=(0, 0, 0.1)))
-    assert np.allclose(ahead_poses(start, ahead, K, GenerateConfig())[0][:3, 3], [0, 0, -0.9])
-    assert len(ahead_poses(left, left, K, GenerateConfig())) == 2  # standing still: the sides only
+    assert np.allclose(ahead_pose(start, ahead, config)[:3, 3], [0, 0, -0.1 * (1 + config.ahead_lead)])
+    assert ahead_pose(left, left, config) is None  # standing still: nothing new comes into view
 
 
 def test_deterministic_mode_fills_a_turn_before_it_is_seen_without_a_network_in_the_frame(photo, model):
