@@ -142,6 +142,16 @@ def depth_kind_setting() -> Any:
                    "when its file name says so (e.g. 'metric'), else disparity", choices=DEPTH_KINDS)
 
 
+AHEAD_MODES = ("off", "background", "deterministic")  # generation ahead of the player (world/generate.py)
+
+
+def ahead_setting() -> Any:
+    return setting("off", "generate where the player is heading, off the per-frame path: background (one worker "
+                   "thread; frames then run no network, only a cheap fill for what it has not made yet) or "
+                   "deterministic (inside the step every few steps: one seed and one list of actions make one world); "
+                   "off: the network fills each frame", choices=AHEAD_MODES)
+
+
 def inpaint_model_setting() -> Any:
     return setting(None, "a pretrained inpainting network's ONNX file (LaMa's lama_fp32.onnx or MI-GAN's ONNX pipeline) for "
                    "the colour of generated territory, its depth from the model. It turns on seed-time generation (serve's "

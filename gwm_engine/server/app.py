@@ -86,6 +86,7 @@ def run_serve(args: argparse.Namespace) -> int:
         depth_model=args.depth_model,
         depth_kind=args.depth_kind,
         generate=args.generate,
+        ahead=args.ahead,
         inpaint_model=args.inpaint_model,
     )
     try:

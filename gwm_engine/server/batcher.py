@@ -133,15 +133,17 @@ class BatchingCalibration:
 
 
 def calibrate_batching(
-    model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256)
+    model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256),
+    ahead: str = "off",
 ) -> BatchingCalibration:
-    """Step `sessions` real sessions of `model` (seeded with the bundled sample view) on
-    `executor` (the daemon's StepThreads, not serial) batched, concurrently and one after
-    another, in turn, after one warm-up round of each."""
+    """Step `sessions` real sessions of `model` (seeded with the bundled sample view, generating
+    `ahead` as the daemon's do) on `executor` (the daemon's StepThreads, not serial) batched,
+    concurrently and one after another, in turn, after one warm-up round of each."""
     image = decode_image((_ASSETS / "sample.png").read_bytes())
     depth = load_depth(_ASSETS / "sample_depth.npy")
     # Made on the executor too: torch ops on any other thread would give it OpenMP helpers.
-    worlds = [executor.submit(WorldSession.create, image, depth, SessionConfig(*size), model).result() for _ in range(sessions)]
+    worlds = [executor.submit(WorldSession.create, image, depth, SessionConfig(*size, ahead=ahead), model).result()
+              for _ in range(sessions)]
     # Forward and turning: every step uncovers ground the model must fill, as a player's does.
     action = CameraAction(move=(0.0, 0.0, 0.05), turn=(4.0, 0.0, 0.0))
 
@@ -169,6 +171,8 @@ def calibrate_batching(
             t = timed(way)
             if i > 0:
                 ms.append(t)
+    for w in worlds:
+        w.close()
     return BatchingCalibration(sessions, *(min(ms) for ms in times))
 
 

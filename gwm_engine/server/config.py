@@ -8,6 +8,8 @@ from gwm_engine.errors import InvalidInput
 from gwm_engine.protocol.limits import MAX_MESSAGE_BYTES
 from gwm_engine.runtime import check_names
 from gwm_engine.settings import (
+    AHEAD_MODES,
+    ahead_setting,
     backend_setting,
     depth_kind_setting,
     depth_model_setting,
@@ -44,6 +46,7 @@ class ServerConfig:
     depth_kind: str = depth_kind_setting()
     generate: bool = setting(False, "at session creation, generate the surround and what hides behind depth edges "
                              "(world/generate.py): creation takes longer, look-arounds need less per-frame fill")
+    ahead: str = ahead_setting()
     inpaint_model: str | None = inpaint_model_setting()  # a pretrained ONNX inpainting network; implies generate
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # Keepalive pings find engines that vanished without closing their stream (crash, cable),
@@ -78,4 +81,6 @@ class ServerConfig:
         if self.drain_s < 0 or self.shutdown_grace_s < 0:
             raise InvalidInput("drain_s and shutdown_grace_s must not be negative")
         check_names(self.backend, self.device)
+        if self.ahead not in AHEAD_MODES:
+            raise InvalidInput(f"ahead must be one of {', '.join(AHEAD_MODES)}, got {self.ahead!r}")
         return self

@@ -67,7 +67,7 @@ async def _calibrate_batching(config: ServerConfig, model: WorldModel, steps: St
     if config.batching != "auto" or config.batch_wait_ms == 0 or sessions < 2:
         return
     try:
-        c = await asyncio.to_thread(calibrate_batching, model, steps, sessions)
+        c = await asyncio.to_thread(calibrate_batching, model, steps, sessions, ahead=config.ahead)
     except Exception:  # any failure: batching stays off, serving goes on
         log.exception("batching calibration failed; cross-session batching stays off")
         return

@@ -171,6 +171,7 @@ class WorldOperations:
             ipd_m=request.ipd_m,
             walk=request.walk,
             generate=self._config.generate,
+            ahead=self._config.ahead,
         ).validate()
         message_conversion.scale_hint(request)  # checked before the image is decoded, like the size
         with self._manager.reserve():

@@ -143,6 +143,7 @@ class SessionManager:
         entry = self.get(session_id)
         del self._sessions[session_id]
         entry.closed = True
+        entry.session.close()
 
     def evict_idle(self) -> list[str]:
         """Close sessions without an open stream, a running call or a request for idle_timeout_s."""

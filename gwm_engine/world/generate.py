@@ -52,7 +52,6 @@ from gwm_engine.world.splat import SplatImage
 
 log = logging.getLogger(__name__)
 
-AHEAD_MODES = ("off", "background", "deterministic")
 # A view with less of it uncovered shows only cracks, which the render's pin-hole passes and the
 # per-frame fill close.
 MIN_HOLES = 0.005

@@ -22,8 +22,9 @@ from gwm_engine.geometry.camera import Intrinsics
 from gwm_engine.model.base import WorldModel
 from gwm_engine.model.scale import ScaleHint, apply_scale_hint
 from gwm_engine.protocol.limits import MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from gwm_engine.settings import AHEAD_MODES
 from gwm_engine.world.cache import WorldCache
-from gwm_engine.world.generate import AHEAD_MODES, AheadGenerator, GenerateConfig, generate, seed_views
+from gwm_engine.world.generate import AheadGenerator, GenerateConfig, generate, seed_views
 from gwm_engine.world.layers import ViewLayer
 from gwm_engine.world.splat import SplatImage
 from gwm_engine.world.walk import PROBE, SceneScale, measure_scale, probe_pose, walkable_move

@@ -24,3 +24,22 @@ def test_generate_setting_reaches_the_sessions(daemon):
     with LocalDaemon(["--generate"]) as generating:
         assert _turned_coverage(generating.address) > 0.7
     assert _turned_coverage(daemon.address) < 0.1
+
+
+def _turn_held(address: str) -> list[float]:
+    """Share of each frame of a turn (4 degrees a step) that the world held before the frame's own fill."""
+    with WorldClient(address) as client:
+        session = client.create_session(PHOTO, width=96, height=72)
+        try:
+            return [float(session.step(turn=(4.0, 0.0, 0.0)).mask.mean()) for _ in range(8)]
+        finally:
+            session.close()
+
+
+@pytest.mark.daemon  # starts its own
+def test_ahead_setting_reaches_the_sessions(daemon):
+    with LocalDaemon(["--ahead", "deterministic"]) as ahead:
+        generated = _turn_held(ahead.address)
+    plain = _turn_held(daemon.address)
+    # Each frame of a plain turn brings a strip the frame fills itself; generated ahead, the world already holds it.
+    assert min(generated[2:]) > 0.97 and max(plain[2:]) < 0.95, (generated, plain)

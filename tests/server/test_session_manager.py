@@ -2,11 +2,17 @@
 
 import asyncio
 
+import numpy as np
 import pytest
 
+from gwm_engine.model import load_model
 from gwm_engine.server.sessions import FrameEncoding, SessionManager, SessionNotFound, TooManySessions
+from gwm_engine.world import SessionConfig, WorldSession
 
 ENCODING = FrameEncoding(rgb=1, depth=1, jpeg_quality=90, include_mask=False)
+# A small real world (the classical model: no network), forked for every session the manager holds.
+WORLD = WorldSession.create(np.full((32, 32, 3), 128, np.uint8), np.full((32, 32), 2.0, np.float32),
+                            SessionConfig(32, 32), load_model("classical"))
 
 
 class Clock:
@@ -24,7 +30,7 @@ def make_manager(max_sessions=4, idle_timeout_s=10.0):
 
 def add(manager):
     with manager.reserve():
-        return manager.add(object(), ENCODING)
+        return manager.add(WORLD.fork(), ENCODING)
 
 
 def test_ids_are_unique_and_unguessable():
