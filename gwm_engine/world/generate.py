@@ -69,9 +69,9 @@ class GenerateConfig:
     overlap: float = 0.4  # share of each surround view that the one before it already covers
     side_step: float = 0.15  # the sideways and forward steps, as shares of the seed's median depth
     scale: float = 0.5  # generated views' resolution against the session's: the model's fill is smooth below it
-    ahead_lead: int = 4  # generation ahead looks where this many more steps like the last one lead
+    ahead_lead: int = 3  # generation ahead looks where this many more steps like the last one lead
     ahead_holes: float = 0.02  # ... at views with at least this share uncovered (cracks are the frame's fill's)
-    ahead_every: int = 2  # deterministic mode: generation ahead after every this many steps
+    ahead_every: int = 2  # generation ahead after every this many steps (background: when its last job is done)
     ahead_share: float = 0.5  # background mode: the worker's busy time at most this share of the time
 
 
@@ -189,7 +189,8 @@ class AheadGenerator:
     def plan(self, cache: WorldCache, model: WorldModel, K: Intrinsics, before: np.ndarray, now: np.ndarray,
              step: int) -> None:
         """After step `step`, which moved the head from `before` to `now`: generate ahead, as the mode says."""
-        due = self.mode == "background" and self._job is None or self.mode == "deterministic" and step % self.config.ahead_every == 0
+        # Every few steps: the view's render costs a frame about half of its own (a layer's samples are its pixels).
+        due = self.on and step % self.config.ahead_every == 0 and (self.mode == "deterministic" or self._job is None)
         if not due or (pose := ahead_pose(before, now, self.config)) is None:
             return
         k = _scaled(K, self.config.scale)

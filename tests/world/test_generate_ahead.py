@@ -68,6 +68,7 @@ def test_deterministic_mode_fills_a_turn_before_it_is_seen_without_a_network_in_
     gated = Gated(model)
     plain = _frames(WorldSession.create(photo, None, SessionConfig(*SIZE), gated), TURN)
     passes = gated.completed
+    assert gated.generated == 0  # off: the network fills each frame, nothing ahead
     gated.completed = 0
     s = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="deterministic"), gated)
     ahead = _frames(s, TURN)
@@ -112,8 +113,8 @@ def test_a_closed_session_drops_its_queued_generation(photo, model):
     gated.gate = threading.Event()
     busy = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), gated)
     waiting = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), gated)
-    busy.step(TURN[0])  # its job holds the worker at the gate
-    waiting.step(TURN[0])  # its job waits in the queue
+    _frames(busy, TURN[:GenerateConfig().ahead_every])  # its job holds the worker at the gate
+    _frames(waiting, TURN[:GenerateConfig().ahead_every])  # its job waits in the queue
     assert waiting.ahead._job is not None and not waiting.ahead._job.running()
     waiting.close()
     busy.close()  # its running job finishes, and is never kept
