@@ -3,10 +3,13 @@
 Every model walks the same held-out trajectories (scene seeds below HELD_OUT_SEEDS, never
 trained on) in one run, seeded with the exact depth of the first frame so completion is judged
 on its own; seed depth is judged separately, on the first frame of every trajectory. Compared:
-the learned model, the classical filler (#2) and no completion at all (holes stay black).
+the learned model, the same generating ahead of the camera (its frames filled without the
+network), the classical filler (#2) and no completion at all (holes stay black).
 
 Hole metrics pool every hole pixel of every frame (a frame with three hole pixels does not
-weigh as much as one with thirty thousand). Depth is scored where the truth is at most
+weigh as much as one with thirty thousand): a hole is what the frame filled itself. Unseen
+metrics pool what the seed does not show, however it was made (the frame's fill, or an earlier
+one, or generation ahead): the same pixels for every row. Depth is scored where the truth is at most
 DEPTH_CAP_M away (the KITTI convention): the renderer's sky sits on a 500 m dome, and no
 estimate from one image can be held to that.
 """
@@ -68,13 +71,21 @@ def _walk(scene, kind: str, seed: int, fov: float, cfg: QualityConfig):
     return poses, to_rgb8(rgb), depth.numpy()
 
 
-def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig, generate: bool = False):
-    """Frames of `model` along `poses`, seeded with the exact depth of the first (and, with
-    `generate`, seed-time generation, where --inpaint-model's network runs)."""
-    session = WorldSession.create(rgb8[0], depth[0], SessionConfig(*cfg.size, fov_deg=fov, generate=generate), model)
+def _session(model: WorldModel, rgb8, depth, poses, fov, cfg: QualityConfig, settings: dict):
+    """Frames of `model` along `poses`, seeded with the exact depth of the first, with the
+    SessionConfig `settings` of its row (generation)."""
+    session = WorldSession.create(rgb8[0], depth[0], SessionConfig(*cfg.size, fov_deg=fov, **settings), model)
     seed_from_world = np.linalg.inv(poses[0])
     for pose in poses[1:]:
         yield session.step(CameraAction(pose=seed_from_world @ pose))
+
+
+def _unseen(rgb8, depth, poses, fov, cfg: QualityConfig, model: WorldModel) -> list[np.ndarray]:
+    """Per pose after the first, (H, W) bool: what the seed alone does not show there."""
+    seed = WorldSession.create(rgb8[0], depth[0], SessionConfig(*cfg.size, fov_deg=fov), model).cache
+    K = Intrinsics.from_fov(*cfg.size, fov)
+    seed_from_world = np.linalg.inv(poses[0])
+    return [~seed.render(torch.from_numpy(seed_from_world @ p).float(), K, step=-1).mask[0].numpy() for p in poses[1:]]
 
 
 def run_quality(cfg: QualityConfig | None = None) -> dict:
@@ -84,7 +95,12 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
         "classical": load_model("classical"),
         "none": NoCompletion(),
     }
-    generating = {"learned"} if cfg.inpaint_model is not None else set()  # the inpainting network runs only there
+    # Rows that generate: the inpainting network runs only in generation; "learned ahead" is the
+    # learned model generating ahead of the camera (deterministic: the background mode's work at
+    # fixed steps), its frames filled without the network.
+    generate = {"generate": True} if cfg.inpaint_model is not None else {}
+    settings = {"learned": generate, "learned ahead": {**generate, "ahead": "deterministic"}, "classical": {}, "none": {}}
+    models = {name: models[name.split()[0]] for name in settings}
     pool = Pool()
     t0 = time.perf_counter()
     rng = np.random.default_rng(2026)
@@ -94,13 +110,14 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             fov = float(rng.uniform(*cfg.fov_deg))
             poses, rgb8, depth = _walk(scene, KINDS[i % len(KINDS)], i, fov, cfg)
             near = depth[0] <= DEPTH_CAP_M
+            unseen = _unseen(rgb8, depth, poses, fov, cfg, models["classical"])
             for name in ("learned", "classical"):
                 est = models[name].estimate_depth(torch.from_numpy(rgb8[0]).permute(2, 0, 1)[None].float() / 255, fov)
                 rel, hit = depth_errors(est[0, 0].numpy()[near], depth[0][near])
                 pool.add(name, "seed_absrel", rel)
                 pool.add(name, "seed_delta1", hit)
             for name, model in models.items():
-                for k, frame in enumerate(_session(model, rgb8, depth, poses, fov, cfg, name in generating), start=1):
+                for k, frame in enumerate(_session(model, rgb8, depth, poses, fov, cfg, settings[name]), start=1):
                     err = (frame.rgb.astype(np.float64) - rgb8[k]) ** 2
                     smap = ssim_map(frame.rgb, rgb8[k])
                     hole = ~frame.mask
@@ -109,6 +126,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
                     pool.add(name, "hole_mse", err[hole])
                     pool.add(name, "hole_ssim", smap[hole])
                     pool.add(name, "hole_fraction", hole)
+                    pool.add(name, "unseen_mse", err[unseen[k - 1]])
                     gen = hole & (depth[k] <= DEPTH_CAP_M)
                     rel, hit = depth_errors(frame.depth[gen], depth[k][gen])
                     pool.add(name, "gen_absrel", rel)
@@ -116,7 +134,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             # Revisit: out and back along a loop that ends exactly at the seed pose.
             poses, rgb8, depth = _walk(scene, "loop", i, fov, cfg)
             for name, model in models.items():
-                *_, last = _session(model, rgb8, depth, poses, fov, cfg, name in generating)
+                *_, last = _session(model, rgb8, depth, poses, fov, cfg, settings[name])
                 pool.add(name, "revisit_mse", (last.rgb.astype(np.float64) - rgb8[0]) ** 2)
     to_db = lambda mse: float(10 * np.log10(255.0**2 / mse)) if mse > 0 else float("inf")  # noqa: E731
     report = {"config": cfg, "wall_s": time.perf_counter() - t0, "models": {}}
@@ -127,6 +145,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             "hole_psnr": to_db(pool.mean(name, "hole_mse")),
             "hole_ssim": pool.mean(name, "hole_ssim"),
             "hole_fraction": pool.mean(name, "hole_fraction"),
+            "unseen_psnr": to_db(pool.mean(name, "unseen_mse")),
             "gen_absrel": pool.mean(name, "gen_absrel"),
             "gen_delta1": pool.mean(name, "gen_delta1"),
             "seed_absrel": pool.mean(name, "seed_absrel"),
@@ -147,8 +166,10 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
 def format_report(report: dict) -> str:
     cfg: QualityConfig = report["config"]
     m = report["models"]
-    cols = ("psnr", "ssim", "hole_psnr", "hole_ssim", "gen_absrel", "gen_delta1", "seed_absrel", "seed_delta1", "revisit_psnr")
-    heads = ("PSNR dB", "SSIM", "hole PSNR", "hole SSIM", "gen AbsRel", "gen d<1.25", "seed AbsRel", "seed d<1.25", "revisit dB")
+    cols = ("psnr", "ssim", "hole_psnr", "hole_ssim", "unseen_psnr",
+            "gen_absrel", "gen_delta1", "seed_absrel", "seed_delta1", "revisit_psnr")
+    heads = ("PSNR dB", "SSIM", "hole PSNR", "hole SSIM", "unseen PSNR",
+             "gen AbsRel", "gen d<1.25", "seed AbsRel", "seed d<1.25", "revisit dB")
     n = cfg.trajectories * len(FAMILIES)
     lines = [
         f"held-out rendered trajectories: {n} x {cfg.steps} steps (+ {n} loops), {cfg.size[0]}x{cfg.size[1]}, "
@@ -163,7 +184,7 @@ def format_report(report: dict) -> str:
         for c in cols:
             v = row[c]
             cells.append("-" if v != v else (f"{v:.2f}" if "psnr" in c else f"{v:.3f}"))
-        label = f"{name} ({report['model_name']})" if name == "learned" else name
+        label = f"{name} ({report['model_name']})" if name.startswith("learned") else name
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     gain = m["learned"]["hole_psnr"] - m["classical"]["hole_psnr"]
     checks = [
