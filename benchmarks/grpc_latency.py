@@ -1,9 +1,10 @@
 """Action -> frame latency and multi-session throughput over gRPC, against the real daemon, beside
 the in-process world step of the same model and seed, from one run.
 
-    .venv/bin/python benchmarks/grpc_latency.py [--models default,classical] [--frames 100] [--seconds 5]
+    .venv/bin/python benchmarks/grpc_latency.py [--models default,classical] [--ahead off] [--frames 100] [--seconds 5]
 
-For each model (default: the bundled learned model, and the classical filler beside it):
+For each model (default: the bundled learned model, and the classical filler beside it), and each
+`--ahead` mode of generation ahead of the player (`serve --ahead`; default: the daemon's default):
   - in-process step: `WorldSession.step` called directly (as benchmarks/world_step.py does), in a
     child process on the daemon's cores; p50 of the step's own `total`;
   - one session over gRPC, lockstep Play (send an action, wait for its decoded frame, send the
@@ -39,6 +40,8 @@ import numpy as np
 from gwm_engine.cli import SAMPLE_DEPTH, SAMPLE_IMAGE, demo_actions
 from gwm_engine.client import LocalDaemon, Session, WorldClient
 from gwm_engine.media import load_depth
+from gwm_engine.server.config import ServerConfig
+from gwm_engine.settings import AHEAD_MODES
 
 SIZES = ((256, 256), (640, 360), (1280, 720))
 SESSIONS = (1, 4, 8)
@@ -120,7 +123,7 @@ def measure_throughput(address: str, seed: bytes, depth, sessions: int, seconds:
     return [c / elapsed for c in counts]
 
 
-def in_process_steps(weights: str | None, image: str, depth_path: str | None, frames: int) -> dict[str, float]:
+def in_process_steps(weights: str | None, image: str, depth_path: str | None, frames: int, ahead: str) -> dict[str, float]:
     """p50 of the step's `total` per size, stepping a session directly (no daemon)."""
     from gwm_engine.media import decode_image
     from gwm_engine.model import load_model
@@ -131,7 +134,7 @@ def in_process_steps(weights: str | None, image: str, depth_path: str | None, fr
     depth = load_depth(depth_path) if depth_path else None
     out = {}
     for w, h in SIZES:
-        session = WorldSession.create(rgb, depth, SessionConfig(w, h), model)
+        session = WorldSession.create(rgb, depth, SessionConfig(w, h, ahead=ahead), model)
         for action in demo_actions(10):  # warm-up, as the daemon runs get
             session.step(action)
         out[f"{w}x{h}"] = statistics.median(session.step(a).timings["total"] for a in demo_actions(frames))
@@ -165,14 +168,14 @@ def wait_for_calibration(daemon: LocalDaemon, timeout_s: float = 300.0) -> None:
         time.sleep(0.2)
 
 
-def run_model(weights: str | None, args: argparse.Namespace, seed: bytes, depth, depth_path: str | None,
+def run_model(weights: str | None, ahead: str, args: argparse.Namespace, seed: bytes, depth, depth_path: str | None,
               daemon_cores: set[int], client_cores: set[int]) -> dict:
     pin_process(daemon_cores)  # the children below inherit the daemon's cores
-    child = [sys.executable, __file__, "--in-process", "--image", args.image, "--frames", str(args.frames)]
+    child = [sys.executable, __file__, "--in-process", "--image", args.image, "--frames", str(args.frames), "--ahead", ahead]
     child += ["--depth", depth_path] if depth_path else []
     child += ["--weights", weights] if weights else []
     steps = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-    daemon_args = ["--weights", weights] if weights else []
+    daemon_args = ["--ahead", ahead] + (["--weights", weights] if weights else [])
     with LocalDaemon(daemon_args) as daemon:
         pin_process(client_cores)
         wait_for_calibration(daemon)
@@ -227,6 +230,8 @@ def main() -> None:
     parser.add_argument("--depth", default=None, help="seed depth .npy (default: the sample's, with the sample image)")
     parser.add_argument("--models", default="default,classical", help="comma-separated: default (the bundled model), "
                         "classical, or weights files")
+    parser.add_argument("--ahead", default=ServerConfig.ahead, help="comma-separated modes of generation ahead "
+                        f"({', '.join(AHEAD_MODES)}), each run with each model (default: the daemon's, %(default)s)")
     parser.add_argument("--frames", type=int, default=100, help="frames per latency run and per in-process size")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput run")
     parser.add_argument("--client-cores", default=None, help="comma-separated cores for the clients; the daemon gets "
@@ -236,7 +241,7 @@ def main() -> None:
     args = parser.parse_args()
     depth_path = args.depth or (str(SAMPLE_DEPTH) if args.image == str(SAMPLE_IMAGE) else None)
     if args.in_process:
-        print(json.dumps(in_process_steps(args.weights, args.image, depth_path, args.frames)))
+        print(json.dumps(in_process_steps(args.weights, args.image, depth_path, args.frames, args.ahead)))
         return
     seed = open(args.image, "rb").read()
     depth = load_depth(depth_path) if depth_path else None
@@ -248,8 +253,10 @@ def main() -> None:
     started = time.perf_counter()
     checks = []
     for name in args.models.split(","):
-        checks += report(name, run_model(None if name == "default" else name, args, seed, depth, depth_path, daemon_cores,
-                                         client_cores))
+        for ahead in args.ahead.split(","):
+            label = name if ahead == "off" else f"{name}, ahead {ahead}"
+            checks += report(label, run_model(None if name == "default" else name, ahead, args, seed, depth, depth_path,
+                                              daemon_cores, client_cores))
     print(f"\nload average at end {os.getloadavg()[0]:.2f}; {time.perf_counter() - started:.0f} s")
     for ok, line in checks:
         print(f"{'PASS' if ok else 'MISS'}  {line}")
