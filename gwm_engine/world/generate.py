@@ -16,10 +16,10 @@ Both win over everything the per-frame fill adds later, so coming back shows the
 and the views depend on the seed and the camera alone, so one seed always grows one world.
 
 During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
-heading: the last step's motion carried on a few steps. Each frame may render that view (at
-config.scale) and hand its holes to the model; what the model makes is
-kept as the per-frame fill's surfels are (evicted when unseen for long), and the frame itself
-takes only the model's `quick_fill` (no network) for what is still missing. "background" runs
+heading: the last step's motion carried on a few steps. Every `ahead_every` steps, the step
+renders that view (at config.scale) and hands its holes to the model's `generate`; what comes
+back is kept as the per-frame fill's surfels are (evicted when unseen for long), and frames
+take only the model's `quick_fill` (no network) for what is still missing. "background" runs
 the model on one worker thread shared by the process, never waited for by a frame, at most
 `ahead_share` of its time busy; "deterministic" runs it inside the step every `ahead_every`
 steps, so one seed and one list of actions make one world (tests, eval, fork, save and load).
