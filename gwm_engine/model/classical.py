@@ -140,4 +140,6 @@ class ClassicalModel(WorldModel):
         return rows.view(1, 1, H, 1).expand(B, 1, H, W).contiguous()
 
     def complete(self, rgb, depth, mask):
+        if bool(mask.all()):  # nothing to fill: the session takes only holes from here
+            return rgb, depth
         return fill_holes(rgb, depth, mask)

@@ -217,8 +217,9 @@ class WorldSession:
         frames = []
         for i, (view, eye) in enumerate(zip(pending.views, pending.eye_poses)):
             known = view.mask
-            out_rgb = torch.where(known, view.rgb, rgb[i])
-            out_depth = torch.where(known, view.depth, depth[i])
+            whole = bool(known.all())  # most frames of a walk: nothing to take from the fill
+            out_rgb = view.rgb if whole else torch.where(known, view.rgb, rgb[i])
+            out_depth = view.depth if whole else torch.where(known, view.depth, depth[i])
             rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
             self.cache.fuse_view(rgb8, out_depth[0], ~known[0], eye, self.intrinsics, self.steps)
             frames.append(StepFrame(rgb8.numpy(), out_depth[0].numpy(), known[0].numpy(), eye, self.intrinsics, self.steps))

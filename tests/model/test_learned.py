@@ -74,6 +74,25 @@ def test_only_views_with_more_than_a_few_cracks_go_through_the_network():
     assert not torch.allclose(alone_rgb, fill_holes(rgb[1:] * mask[1:], depth[1:] * mask[1:], mask[1:])[0])
 
 
+def test_a_batch_of_views_with_only_cracks_is_pull_pushed_whole_and_the_quick_fill_never_runs_the_network():
+    model = load_model()
+    torch.manual_seed(0)
+    rgb, depth = torch.rand(2, 3, 64, 64), torch.rand(2, 1, 64, 64) * 10 + 0.5
+    mask = torch.ones(2, 1, 64, 64)
+    mask[0, 0, 10, 10:14] = 0  # a crack; the second view has none
+    big = torch.ones(2, 1, 64, 64)
+    big[:, :, 20:40, 20:40] = 0
+    with torch.inference_mode():
+        out_rgb, out_depth = model.complete(rgb * mask, depth * mask, mask)
+        pull_rgb, pull_depth = fill_holes(rgb * mask, depth * mask, mask)
+        assert torch.equal(out_rgb[:1], pull_rgb[:1]) and torch.equal(out_depth[:1], pull_depth[:1])
+        assert torch.equal(out_rgb[1:], rgb[1:]) and torch.equal(out_depth[1:], depth[1:])  # nothing to fill
+        quick_rgb, _ = model.quick_fill(rgb * big, depth * big, big)
+        assert torch.equal(quick_rgb, fill_holes(rgb * big, depth * big, big)[0])
+        whole_rgb, whole_depth = model.quick_fill(rgb, depth, torch.ones(2, 1, 64, 64))
+        assert whole_rgb is rgb and whole_depth is depth
+
+
 def test_seed_depth_of_a_mirrored_photo_is_the_mirrored_depth():
     """The estimate averages a view and its mirror image, so it has no left-right bias."""
     model = load_model()
