@@ -172,8 +172,8 @@ class AheadGenerator:
     def on(self) -> bool:
         return self.mode != "off"
 
-    def keep_ready(self, cache: WorldCache, step: int) -> None:
-        """Background: keep what a finished job made, as made at `step`; one still running is left be."""
+    def keep_ready(self, cache: WorldCache) -> None:
+        """Background: keep what a finished job made; one still running is left be."""
         if self._job is None or not self._job.done():
             return
         job, self._job = self._job, None
@@ -184,7 +184,7 @@ class AheadGenerator:
         except Exception:  # the frame's own fill covers what it would have made
             log.warning("generation ahead failed; frames fill the view themselves", exc_info=True)
             return
-        self._keep(cache, step, *made)
+        self._keep(cache, *made)
 
     def plan(self, cache: WorldCache, model: WorldModel, K: Intrinsics, before: np.ndarray, now: np.ndarray,
              step: int) -> None:
@@ -197,9 +197,9 @@ class AheadGenerator:
         if (view := _render(cache, pose, k, self.config.ahead_holes)) is None:
             return
         if self.mode == "deterministic":
-            self._keep(cache, step, *self._make(model, view, pose, k))
+            self._keep(cache, *self._make(model, view, pose, k, step))
         else:
-            self._job = _worker().submit(lambda: self._make(model, view, pose, k), self.config.ahead_share)
+            self._job = _worker().submit(lambda: self._make(model, view, pose, k, step), self.config.ahead_share)
 
     def close(self) -> None:
         """Drop a job not yet started; one running finishes on the worker and is never kept."""
@@ -207,14 +207,17 @@ class AheadGenerator:
             self._job.cancel()
             self._job = None
 
-    def _make(self, model: WorldModel, view: SplatImage, pose: np.ndarray, K: Intrinsics) -> tuple:
+    def _make(self, model: WorldModel, view: SplatImage, pose: np.ndarray, K: Intrinsics, step: int) -> tuple:
         t = time.perf_counter()
         rgb8, depth = _fill(model, view)
         self.model_ms += (time.perf_counter() - t) * 1e3
-        return rgb8, depth, ~view.mask[0], pose, K
+        return rgb8, depth, ~view.mask[0], pose, K, step
 
-    def _keep(self, cache: WorldCache, step: int, rgb8: torch.Tensor, depth: torch.Tensor, holes: torch.Tensor,
-              pose: np.ndarray, K: Intrinsics) -> None:
+    def _keep(self, cache: WorldCache, rgb8: torch.Tensor, depth: torch.Tensor, holes: torch.Tensor, pose: np.ndarray,
+              K: Intrinsics, step: int) -> None:
+        """As made at `step`, the step its view was rendered at: older than the frames' quick fills
+        of the same surfaces since (a slow generator's fill replaces them where they meet), newer
+        than what that view showed."""
         cache.fuse_view(rgb8, depth, holes, pose, K, step)
         self.views += 1
 

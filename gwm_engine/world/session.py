@@ -200,7 +200,7 @@ class WorldSession:
         pose = apply_action(self.pose, action)
         if self.config.walk and action.pose is None:
             pose = self._walk(pose)
-        self.ahead.keep_ready(self.cache, self.steps + 1)
+        self.ahead.keep_ready(self.cache)
         eye_poses = []
         for dx in _eye_offsets(self.config):
             eye = pose.copy()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from gwm_engine.geometry import CameraAction
@@ -26,10 +27,12 @@ def photo() -> np.ndarray:
 
 
 class Gated(WorldModel):
-    """The real model, counting its passes, whose generation waits for `gate` where one is set."""
+    """The real model, counting its passes, whose generation waits for `gate` where one is set
+    and paints the holes `paint` (RGB in [0, 1]) where one is given."""
 
-    def __init__(self, base: WorldModel):
+    def __init__(self, base: WorldModel, paint: tuple[float, float, float] | None = None):
         self.base, self.name, self.version = base, base.name, base.version
+        self.paint = paint
         self.gate: threading.Event | None = None
         self.completed = self.generated = 0
 
@@ -47,7 +50,10 @@ class Gated(WorldModel):
         if self.gate is not None:
             assert self.gate.wait(30)
         self.generated += 1
-        return self.base.generate(rgb, depth, mask)
+        out_rgb, out_depth = self.base.generate(rgb, depth, mask)
+        if self.paint is not None:
+            out_rgb = torch.where(mask > 0.5, out_rgb, torch.tensor(self.paint).view(1, 3, 1, 1))
+        return out_rgb, out_depth
 
 
 def _frames(session: WorldSession, actions: list[CameraAction]) -> list:
@@ -106,6 +112,23 @@ def test_a_background_generation_never_holds_up_a_frame_and_its_result_comes_int
         time.sleep(0.05)
     assert gated.generated >= 1 and s.ahead.views >= 1
     assert len(frames) == 6
+
+
+def test_a_slow_generation_replaces_the_quick_fills_made_while_it_ran(photo, model):
+    painter = Gated(model, paint=(1.0, 0.0, 1.0))
+    painter.gate = threading.Event()
+    s = WorldSession.create(photo, None, SessionConfig(*SIZE, ahead="background"), painter)
+    every = GenerateConfig().ahead_every
+    _frames(s, TURN[:every])  # the view a few steps on goes to the worker, which waits at the gate
+    quick = _frames(s, TURN[every:every + GenerateConfig().ahead_lead])[-1]  # at that view: filled by the frames
+    magenta = lambda frame: (frame.rgb == (255, 0, 255)).all(-1)  # noqa: E731
+    assert not magenta(quick).any() and (~quick.mask).sum() < quick.mask.size * 0.1
+    painter.gate.set()
+    deadline = time.monotonic() + 30
+    while not s.ahead._job.done() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    again = s.step()  # keeps the job, then renders the same pose
+    assert magenta(again).mean() > 0.03, magenta(again).mean()
 
 
 def test_a_closed_session_drops_its_queued_generation(photo, model):
