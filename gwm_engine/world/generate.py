@@ -17,7 +17,7 @@ and the views depend on the seed and the camera alone, so one seed always grows 
 
 During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
 heading: the last step's motion carried on a few steps. Every `ahead_every` steps, the step
-renders that view (at config.scale) and hands its holes to the model's `generate`; what comes
+renders that view and hands its holes to the model's `generate`; what comes
 back is kept as the per-frame fill's surfels are (evicted when unseen for long), and frames
 take only the model's `quick_fill` (no network) for what is still missing. "background" runs
 the model on one worker thread shared by the process, never waited for by a frame, at most
@@ -73,6 +73,9 @@ class GenerateConfig:
     ahead_holes: float = 0.02  # ... at views with at least this share uncovered (cracks are the frame's fill's)
     ahead_every: int = 2  # generation ahead after every this many steps (background: when its last job is done)
     ahead_share: float = 0.5  # background mode: the worker's busy time at most this share of the time
+    # Views ahead are kept as surfels, whose radius follows their pixels: at half resolution they
+    # spilled over depth edges and a revisit lost 15 dB (benchmarks/RESULTS.md).
+    ahead_scale: float = 1.0
 
 
 def seed_views(K: Intrinsics, median_depth_m: float, config: GenerateConfig) -> list[np.ndarray]:
@@ -193,7 +196,7 @@ class AheadGenerator:
         due = self.on and step % self.config.ahead_every == 0 and (self.mode == "deterministic" or self._job is None)
         if not due or (pose := ahead_pose(before, now, self.config)) is None:
             return
-        k = _scaled(K, self.config.scale)
+        k = _scaled(K, self.config.ahead_scale)
         if (view := _render(cache, pose, k, self.config.ahead_holes)) is None:
             return
         if self.mode == "deterministic":
