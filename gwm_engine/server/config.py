@@ -57,7 +57,7 @@ class ServerConfig:
     shutdown_grace_s: float = 5.0  # then in-flight calls get this long to finish
 
     def __post_init__(self) -> None:
-        # The inpainting network only runs in seed-time generation.
+        # The inpainting network runs only in generation: at seed time at least (and ahead, with --ahead).
         self.generate = self.generate or self.inpaint_model is not None
 
     def validate(self) -> ServerConfig:

@@ -17,9 +17,10 @@ and the views depend on the seed and the camera alone, so one seed always grows 
 
 During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
 heading: the last step's motion carried on a few steps. Every `ahead_every` steps, the step
-renders that view and hands its holes to the model's `generate`; what comes
-back is kept as the per-frame fill's surfels are (evicted when unseen for long), and frames
-take only the model's `quick_fill` (no network) for what is still missing. "background" runs
+renders that view (at config.scale) and hands its holes to the model's `generate`; what comes
+back is brought to the session's resolution and kept as the per-frame fill's surfels are
+(evicted when unseen for long), and frames take only the model's `quick_fill` (no network) for
+what is still missing. "background" runs
 the model on one worker thread shared by the process, never waited for by a frame, at most
 `ahead_share` of its time busy; "deterministic" runs it inside the step every `ahead_every`
 steps, so one seed and one list of actions make one world (tests, eval, fork, save and load).
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from gwm_engine.geometry.actions import CameraAction, apply_action
 from gwm_engine.geometry.camera import Intrinsics, unproject
@@ -73,9 +75,6 @@ class GenerateConfig:
     ahead_holes: float = 0.02  # ... at views with at least this share uncovered (cracks are the frame's fill's)
     ahead_every: int = 2  # generation ahead after every this many steps (background: when its last job is done)
     ahead_share: float = 0.5  # background mode: the worker's busy time at most this share of the time
-    # Views ahead are kept as surfels, whose radius follows their pixels: at half resolution they
-    # spilled over depth edges and a revisit lost 15 dB (benchmarks/RESULTS.md).
-    ahead_scale: float = 1.0
 
 
 def seed_views(K: Intrinsics, median_depth_m: float, config: GenerateConfig) -> list[np.ndarray]:
@@ -196,13 +195,13 @@ class AheadGenerator:
         due = self.on and step % self.config.ahead_every == 0 and (self.mode == "deterministic" or self._job is None)
         if not due or (pose := ahead_pose(before, now, self.config)) is None:
             return
-        k = _scaled(K, self.config.ahead_scale)
+        k = _scaled(K, self.config.scale)
         if (view := _render(cache, pose, k, self.config.ahead_holes)) is None:
             return
         if self.mode == "deterministic":
-            self._keep(cache, *self._make(model, view, pose, k, step))
+            self._keep(cache, *self._make(model, view, pose, K, step))
         else:
-            self._job = _worker().submit(lambda: self._make(model, view, pose, k, step), self.config.ahead_share)
+            self._job = _worker().submit(lambda: self._make(model, view, pose, K, step), self.config.ahead_share)
 
     def close(self) -> None:
         """Drop a job not yet started; one running finishes on the worker and is never kept."""
@@ -211,10 +210,17 @@ class AheadGenerator:
             self._job = None
 
     def _make(self, model: WorldModel, view: SplatImage, pose: np.ndarray, K: Intrinsics, step: int) -> tuple:
+        """The model's fill of `view` (rendered at a fraction of K's size), brought to K's pixels:
+        kept at the view's own, its surfels' radius would follow its larger pixels and spill over
+        depth edges (a revisit lost 15 dB, benchmarks/RESULTS.md)."""
         t = time.perf_counter()
         rgb8, depth = _fill(model, view)
+        size = (K.height, K.width)
+        up = lambda x: F.interpolate(x[None, None].float(), size=size, mode="nearest")[0, 0]  # noqa: E731
+        rgb8 = torch.stack([up(rgb8[..., c]) for c in range(3)], -1).to(torch.uint8)
+        depth, holes = up(depth), up(~view.mask[0]) > 0.5
         self.model_ms += (time.perf_counter() - t) * 1e3
-        return rgb8, depth, ~view.mask[0], pose, K, step
+        return rgb8, depth, holes, pose, K, step
 
     def _keep(self, cache: WorldCache, rgb8: torch.Tensor, depth: torch.Tensor, holes: torch.Tensor, pose: np.ndarray,
               K: Intrinsics, step: int) -> None:

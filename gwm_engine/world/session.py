@@ -217,7 +217,7 @@ class WorldSession:
         frames = []
         for i, (view, eye) in enumerate(zip(pending.views, pending.eye_poses)):
             known = view.mask
-            whole = bool(known.all())  # most frames of a walk: nothing to take from the fill
+            whole = bool(known.all())  # the world covers the frame: nothing to take from the fill
             out_rgb = view.rgb if whole else torch.where(known, view.rgb, rgb[i])
             out_depth = view.depth if whole else torch.where(known, view.depth, depth[i])
             rgb8 = (out_rgb.permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
