@@ -20,14 +20,15 @@ heading: the last step's motion carried on a few steps. Every `ahead_every` step
 renders that view (at config.scale) and hands its holes to the model's `generate`; what comes
 back is brought to the session's resolution and kept as the per-frame fill's surfels are
 (evicted when unseen for long), and frames take only the model's `quick_fill` (no network) for
-what is still missing. "background" runs
-the model on one worker thread shared by the process, never waited for by a frame, at most
-`ahead_share` of its time busy; "deterministic" runs it inside the step every `ahead_every`
-steps, so one seed and one list of actions make one world (tests, eval, fork, save and load).
+what is still missing. "background" runs the model on one worker thread shared by the process,
+never waited for by a frame, at most `ahead_share` of its time busy; "deterministic" runs it
+inside the step, so one seed and one list of actions make one world (tests, eval, fork, save
+and load).
 
-Off by default (`SessionConfig.generate`, `.ahead`): with today's small completion network the
-generated territory is as blurred as the per-frame fill's, and seed-time layers cost frame time
-when in view (benchmarks/RESULTS.md); it is where a larger generator's output goes.
+Both off by default (`SessionConfig.generate`, `.ahead`): with today's small completion network
+the generated territory is as blurred as the per-frame fill's, seed-time layers cost frame time
+when in view, and on a 2-core CPU generation ahead costs frames about what it saves them
+(benchmarks/RESULTS.md); it is where a larger generator's output goes.
 """
 
 from __future__ import annotations
