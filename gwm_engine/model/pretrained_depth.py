@@ -141,17 +141,10 @@ class PretrainedDepth:
     def open(cls, path: str | Path, backend: OnnxBackend | None = None, kind: Kind = "auto") -> PretrainedDepth:
         """Load and check the ONNX file at `path` on `backend` (default: onnxruntime on the CPU).
         One small dry run proves the graph gives a depth map before any session needs it."""
-        from gwm_engine.runtime.onnx_backend import OnnxBackend
+        from gwm_engine.runtime.onnx_backend import open_user_file
 
         path = Path(path)
-        if not path.is_file():
-            raise InvalidInput(f"depth model not found: {path}")
-        backend = backend or OnnxBackend()
-        try:
-            session = backend.open_file(path)
-        except Exception as e:  # noqa: BLE001 - whatever onnxruntime says, the file is the user's input
-            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            raise InvalidInput(f"cannot read depth model {path} as an ONNX network: {reason}") from None
+        session, backend = open_user_file(path, "depth model", backend)
         net = cls(session, read_signature(session, path, kind), path, backend)
         size = net.signature.fixed_size or (2 * net.signature.multiple, 2 * net.signature.multiple)
         net(torch.full((1, 3, *size), 0.5))
@@ -274,14 +267,9 @@ def with_pretrained_depth(base: WorldModel, path: str | Path, backend: str = "au
                           kind: Kind = "auto") -> PretrainedDepthModel:
     """`base` with its seed depth from the ONNX depth network at `path`, on onnxruntime on
     `device` (`--backend torch` still runs it on onnxruntime: it is an ONNX file)."""
-    from gwm_engine.runtime.onnx_backend import OnnxBackend
-    from gwm_engine.runtime.selection import open_backend
+    from gwm_engine.runtime.onnx_backend import backend_for_file
 
-    onnx = getattr(base, "backend", None)
-    if not isinstance(onnx, OnnxBackend):
-        onnx = open_backend("onnx" if backend == "torch" else backend, device)
-    if not isinstance(onnx, OnnxBackend):
-        raise InvalidInput("--depth-model runs on onnxruntime, which is not installed (pip install onnxruntime-gpu)")
+    onnx = backend_for_file(getattr(base, "backend", None), backend, device, "--depth-model")
     return PretrainedDepthModel(PretrainedDepth.open(path, onnx, kind), base)
 
 

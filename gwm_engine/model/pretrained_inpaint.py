@@ -147,17 +147,10 @@ class PretrainedInpaint:
         A dry run on a mid-grey view with a hole proves the graph gives an image before any
         session needs it, and tells the output's range from what the known pixels come back as
         (0.5 in 0..1, about 128 in 0..255)."""
-        from gwm_engine.runtime.onnx_backend import OnnxBackend
+        from gwm_engine.runtime.onnx_backend import open_user_file
 
         path = Path(path)
-        if not path.is_file():
-            raise InvalidInput(f"inpainting model not found: {path}")
-        backend = backend or OnnxBackend()
-        try:
-            session = backend.open_file(path)
-        except Exception as e:  # noqa: BLE001 - whatever onnxruntime says, the file is the user's input
-            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            raise InvalidInput(f"cannot read inpainting model {path} as an ONNX network: {reason}") from None
+        session, backend = open_user_file(path, "inpainting model", backend)
         net = cls(session, read_signature(session, path), path, backend)
         h, w = net.signature.fixed_size or (PROBE_SIZE, PROBE_SIZE)
         holes = torch.zeros(1, 1, h, w, dtype=torch.bool)
@@ -259,14 +252,9 @@ def with_pretrained_inpaint(base: WorldModel, path: str | Path, backend: str = "
                             device: str = "auto") -> PretrainedInpaintModel:
     """`base` with the colour of what it generates from the ONNX inpainting network at `path`, on
     onnxruntime on `device` (`--backend torch` still runs it on onnxruntime: it is an ONNX file)."""
-    from gwm_engine.runtime.onnx_backend import OnnxBackend
-    from gwm_engine.runtime.selection import open_backend
+    from gwm_engine.runtime.onnx_backend import backend_for_file
 
-    onnx = getattr(base, "backend", None)
-    if not isinstance(onnx, OnnxBackend):
-        onnx = open_backend("onnx" if backend == "torch" else backend, device)
-    if not isinstance(onnx, OnnxBackend):
-        raise InvalidInput("--inpaint-model runs on onnxruntime, which is not installed (pip install onnxruntime-gpu)")
+    onnx = backend_for_file(getattr(base, "backend", None), backend, device, "--inpaint-model")
     return PretrainedInpaintModel(PretrainedInpaint.open(path, onnx), base)
 
 

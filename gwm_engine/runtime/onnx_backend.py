@@ -20,6 +20,7 @@ import onnxruntime as ort
 import torch
 import torch.nn as nn
 
+from gwm_engine.errors import InvalidInput
 from gwm_engine.runtime.base import ArrayLike, Backend, Network, NetworkSpec
 from gwm_engine.runtime.onnx_files import cache_dir, cached_onnx
 
@@ -135,3 +136,31 @@ class OnnxBackend(Backend):
                 say("onnxruntime %s is not usable here (its libraries or a GPU are missing); running on %s", wanted, provider)
             return session, chain
         raise RuntimeError(f"onnxruntime could not run {path} on any of {self.preferred}")
+
+
+def backend_for_file(reuse: object, backend: str, device: str, flag: str) -> OnnxBackend:
+    """The onnxruntime backend to run a user's ONNX file on (`flag`, e.g. "--depth-model"): `reuse`
+    where it is one (the model's own), else one for `backend` / `device` (`torch` still means
+    onnxruntime: the file is ONNX)."""
+    from gwm_engine.runtime.selection import open_backend
+
+    if isinstance(reuse, OnnxBackend):
+        return reuse
+    onnx = open_backend("onnx" if backend == "torch" else backend, device)
+    if not isinstance(onnx, OnnxBackend):
+        raise InvalidInput(f"{flag} runs on onnxruntime, which is not installed (pip install onnxruntime-gpu)")
+    return onnx
+
+
+def open_user_file(path: Path, what: str, backend: OnnxBackend | None = None) -> tuple[ort.InferenceSession, OnnxBackend]:
+    """A session for a user's ONNX file (`what`: "depth model", "inpainting model") on `backend`
+    (default: onnxruntime on the CPU), and that backend; InvalidInput in plain words for a missing
+    or unreadable file."""
+    if not path.is_file():
+        raise InvalidInput(f"{what} not found: {path}")
+    backend = backend or OnnxBackend()
+    try:
+        return backend.open_file(path), backend
+    except Exception as e:  # noqa: BLE001 - whatever onnxruntime says, the file is the user's input
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise InvalidInput(f"cannot read {what} {path} as an ONNX network: {reason}") from None
