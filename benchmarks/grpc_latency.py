@@ -6,7 +6,8 @@ the in-process world step of the same model and seed, from one run.
 For each model (default: the bundled learned model, and the classical filler beside it), and each
 `--ahead` mode of generation ahead of the player (`serve --ahead`; default: the daemon's default):
   - in-process step: `WorldSession.step` called directly (as benchmarks/world_step.py does), in a
-    child process on the daemon's cores; p50 of the step's own `total`;
+    child process on the daemon's cores; p50 of the step's own `total`, on one torch thread as
+    the daemon's steps run (the ratio's baseline), and on torch's default threads beside it;
   - one session over gRPC, lockstep Play (send an action, wait for its decoded frame, send the
     next) at 256x256, 640x360 and 1280x720: client round trip p50/p99, fps, the server's own
     time `server_total` (action arrived -> frame encoded) and its ratio to the in-process step,
@@ -123,12 +124,18 @@ def measure_throughput(address: str, seed: bytes, depth, sessions: int, seconds:
     return [c / elapsed for c in counts]
 
 
-def in_process_steps(weights: str | None, image: str, depth_path: str | None, frames: int, ahead: str) -> dict[str, float]:
-    """p50 of the step's `total` per size, stepping a session directly (no daemon)."""
+def in_process_steps(weights: str | None, image: str, depth_path: str | None, frames: int, ahead: str,
+                     torch_threads: int) -> dict[str, float]:
+    """p50 of the step's `total` per size, stepping a session directly (no daemon); torch on
+    `torch_threads` threads (0: its default)."""
+    import torch
+
     from gwm_engine.media import decode_image
     from gwm_engine.model import load_model
     from gwm_engine.world import SessionConfig, WorldSession
 
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
     model = load_model(weights)
     rgb = decode_image(open(image, "rb").read())
     depth = load_depth(depth_path) if depth_path else None
@@ -174,7 +181,8 @@ def run_model(weights: str | None, ahead: str, args: argparse.Namespace, seed: b
     child = [sys.executable, __file__, "--in-process", "--image", args.image, "--frames", str(args.frames), "--ahead", ahead]
     child += ["--depth", depth_path] if depth_path else []
     child += ["--weights", weights] if weights else []
-    steps = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
+    steps, pooled = (json.loads(subprocess.run(child + ["--torch-threads", str(threads)], check=True, capture_output=True,
+                                               text=True).stdout.splitlines()[-1]) for threads in (1, 0))
     daemon_args = ["--ahead", ahead] + (["--weights", weights] if weights else [])
     with LocalDaemon(daemon_args) as daemon:
         pin_process(client_cores)
@@ -187,7 +195,7 @@ def run_model(weights: str | None, ahead: str, args: argparse.Namespace, seed: b
             )
         fps = {n: measure_throughput(daemon.address, seed, depth, n, args.seconds) for n in SESSIONS}
     pin_process(daemon_cores | client_cores)
-    return {"info": info, "steps": steps, "latency": latency, "compressed": compressed, "fps": fps}
+    return {"info": info, "steps": steps, "pooled": pooled, "latency": latency, "compressed": compressed, "fps": fps}
 
 
 def report(name: str, r: dict) -> list[tuple[bool, str]]:
@@ -195,13 +203,14 @@ def report(name: str, r: dict) -> list[tuple[bool, str]]:
     batching = f"batching on ({info['batch_wait_ms']:g} ms wait)" if info["batch_wait_ms"] else "batching off"
     print(f"\n## {name}: {info['model_name']} {info['model_version']} on {', '.join(info['backends'])}; daemon chose {batching}")
     print("one session, lockstep Play, action -> decoded frame (raw RGB8 + float32 depth + mask)")
-    print(f"{'size':>9} {'p50 ms':>7} {'p99 ms':>7} {'fps':>6} {'step ms':>8} {'server ms':>9} {'ratio':>6} "
+    print("(step ms: in process on one torch thread, as the daemon steps; pooled: on torch's default threads)")
+    print(f"{'size':>9} {'p50 ms':>7} {'p99 ms':>7} {'fps':>6} {'step ms':>8} {'pooled':>7} {'server ms':>9} {'ratio':>6} "
           f"{'encode ms':>9}  rgb / depth / mask / message")
     rows = [(size, r_, steps[size]) for size, r_ in latency.items()]
     for size, x, step in rows:
         e = x.encode_ms
-        print(f"{size:>9} {x.p50_ms:7.1f} {x.p99_ms:7.1f} {x.fps:6.1f} {step:8.1f} {x.server_ms:9.1f} {x.server_ms / step:6.2f} "
-              f"{e['server_encode']:9.2f}  " + " / ".join(f"{e[s]:.2f}" for s in STAGES))
+        print(f"{size:>9} {x.p50_ms:7.1f} {x.p99_ms:7.1f} {x.fps:6.1f} {step:8.1f} {r['pooled'][size]:7.1f} {x.server_ms:9.1f} "
+              f"{x.server_ms / step:6.2f} {e['server_encode']:9.2f}  " + " / ".join(f"{e[s]:.2f}" for s in STAGES))
     c = r["compressed"]
     print(f"{'640x360 JPEG + float16':>9}: p50 {c.p50_ms:.1f} ms, {c.fps:.1f} fps, server {c.server_ms:.1f} ms, encode "
           f"{c.encode_ms['server_encode']:.2f} ms (" + " / ".join(f"{c.encode_ms[s]:.2f}" for s in STAGES) + ")")
@@ -238,10 +247,11 @@ def main() -> None:
                         "the rest (default: the last core where there are 3 or more, else no pinning)")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # the child measuring the step
     parser.add_argument("--weights", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--torch-threads", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     depth_path = args.depth or (str(SAMPLE_DEPTH) if args.image == str(SAMPLE_IMAGE) else None)
     if args.in_process:
-        print(json.dumps(in_process_steps(args.weights, args.image, depth_path, args.frames, args.ahead)))
+        print(json.dumps(in_process_steps(args.weights, args.image, depth_path, args.frames, args.ahead, args.torch_threads)))
         return
     seed = open(args.image, "rb").read()
     depth = load_depth(depth_path) if depth_path else None

@@ -121,8 +121,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _load_on_one_torch_thread(config: ServerConfig) -> WorldModel:
     """The model, loaded with torch on this thread alone: a thread that runs torch ops on more
-    keeps OpenMP helpers for good, and more helpers than cores make the steps' own helpers sleep
-    between ops (server/batcher.py, StepThreads)."""
+    keeps OpenMP helpers for good, which would spin beside the steps' threads (server/batcher.py,
+    step_threads)."""
     import torch
 
     from gwm_engine.model import load_model

@@ -10,10 +10,8 @@ arrive meanwhile gather for the next one, so every waiting session is in every b
 
 Whether batching pays depends on the model and the machine: one batched pass saves per-call
 overhead (a GPU, a network's fixed cost), but steps the batch's sessions one after another in
-one thread, where alone they would overlap on the workers. Overlapping steps in turn pay only
-where a step leaves cores idle: a step that keeps every core busy loses to the threads fighting
-over them, and then one step at a time does more. `calibrate_batching` measures all three on the
-served model at start, so the daemon picks the way that gives the most throughput.
+one thread, where alone they would run at once, one a core. `calibrate_batching` measures both
+on the served model at start, so the daemon picks the way that gives the most throughput.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,51 +42,22 @@ _ASSETS = Path(gwm_engine.__file__).parent / "assets"
 BATCHING_MARGIN = 0.05
 
 
-class StepThreads(Executor):
-    """The threads steps run on: one primary thread with torch's whole intra-op pool, and
-    overflow threads with one torch thread each for steps that come while it is busy.
+def step_threads() -> ThreadPoolExecutor:
+    """The threads steps run on: one a core, each running torch ops on itself alone.
 
-    Torch's CPU ops run on OpenMP, which keeps one pool of helper threads per thread that calls
-    them, and its helpers wait for the next op by spinning only while it manages no more threads
-    than there are cores; past that they sleep, and waking them costs every one of a step's
-    hundreds of small ops. A rotating pool of 4 workers made 4 such pools, and a step on it took
-    markedly longer than the same step in process (benchmarks/grpc_latency.py, ratio column). Here
-    only the primary thread has helpers, so a lone session steps as in process; steps of other
-    sessions meanwhile run one torch thread each instead of waking more pools. Every other
-    thread that runs torch ops (the daemon's workers) must have one torch thread too:
-    `single_torch_thread_pool`. With `serial` set, every step waits for the primary instead.
-    """
-
-    def __init__(self, overflow: int):
-        threads = torch.get_num_threads()
-        self._overflow = single_torch_thread_pool(max(1, overflow), "gwm-step-overflow")
-        self._primary = ThreadPoolExecutor(1, "gwm-step")
-        _start_threads(self._primary, 1, threads)
-        self._lock = threading.Lock()
-        self._primary_busy = False
-        self.serial = False
-
-    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
-        with self._lock:
-            primary, self._primary_busy = self.serial or not self._primary_busy, True
-        if not primary:
-            return self._overflow.submit(fn, *args, **kwargs)
-        future = self._primary.submit(fn, *args, **kwargs)
-        future.add_done_callback(self._primary_done)
-        return future
-
-    def _primary_done(self, _: Future) -> None:
-        with self._lock:
-            self._primary_busy = False
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._primary.shutdown(wait, cancel_futures=cancel_futures)
-        self._overflow.shutdown(wait, cancel_futures=cancel_futures)
+    Torch's CPU ops run on OpenMP, whose helper threads spin between ops; a step is hundreds of
+    small ops and compiled loops that run on one thread anyway, so a step with the whole pool
+    is slower than with one thread (and keeps every core busy spinning), and two steps that
+    each had a pool would fight over the cores. One torch thread a step, as many steps at once
+    as cores, gives a lone session its fastest step and many sessions all the cores
+    (benchmarks/RESULTS.md, "gRPC daemon"). The model's onnxruntime network keeps its own
+    threads (they sleep between runs)."""
+    return single_torch_thread_pool(torch.get_num_threads(), "gwm-step")
 
 
 def single_torch_thread_pool(workers: int, name: str) -> ThreadPoolExecutor:
     """A thread pool whose threads run torch ops on themselves alone: no OpenMP helper pools of
-    their own (see StepThreads)."""
+    their own (see step_threads)."""
     threads = torch.get_num_threads()
     pool = ThreadPoolExecutor(workers, name)
     # torch.set_num_threads sets the calling thread's count and also the default of threads that
@@ -119,26 +88,20 @@ class BatchingCalibration:
 
     sessions: int
     batched_ms: float  # all in one step_many call (one model pass), as the batcher runs them
-    concurrent_ms: float  # each on its own worker thread, all at once, as with batching off
-    serial_ms: float  # one after another, each with the whole torch pool
+    concurrent_ms: float  # each on its own step thread, as many at once as there are, as with batching off
 
     @property
     def pays(self) -> bool:
-        return self.batched_ms * (1 + BATCHING_MARGIN) <= min(self.concurrent_ms, self.serial_ms)
-
-    @property
-    def serial(self) -> bool:
-        """Without batching, steps do more one at a time than overlapping."""
-        return self.serial_ms < self.concurrent_ms
+        return self.batched_ms * (1 + BATCHING_MARGIN) <= self.concurrent_ms
 
 
 def calibrate_batching(
-    model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 3, size: tuple[int, int] = (256, 256),
+    model: WorldModel, executor: Executor, sessions: int = 4, rounds: int = 8, size: tuple[int, int] = (256, 256),
     ahead: str = "off",
 ) -> BatchingCalibration:
     """Step `sessions` real sessions of `model` (seeded with the bundled sample view, generating
-    `ahead` as the daemon's do) on `executor` (the daemon's StepThreads, not serial) batched,
-    concurrently and one after another, in turn, after one warm-up round of each."""
+    `ahead` as the daemon's do) on `executor` (the daemon's step threads) batched and
+    concurrently, in turn, after one warm-up round of each."""
     image = decode_image((_ASSETS / "sample.png").read_bytes())
     depth = load_depth(_ASSETS / "sample_depth.npy")
     # Made on the executor too: torch ops on any other thread would give it OpenMP helpers.
@@ -155,16 +118,12 @@ def calibrate_batching(
     def concurrent() -> None:
         list(executor.map(lambda w: w.step(action), worlds))
 
-    def serial() -> None:  # each submitted once the last is done: all on the primary thread
-        for w in worlds:
-            executor.submit(w.step, action).result()
-
     def timed(fn: Callable[[], None]) -> float:
         t = time.perf_counter()
         fn()
         return (time.perf_counter() - t) * 1e3
 
-    ways = (batched, concurrent, serial)
+    ways = (batched, concurrent)
     times: list[list[float]] = [[] for _ in ways]
     for i in range(rounds + 1):  # round 0 warms them up (first-call allocations, thread pools)
         for way, ms in zip(ways, times):

@@ -13,9 +13,10 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 from gwm_engine.model import WorldModel
-from gwm_engine.server.batcher import StepBatcher, StepThreads, calibrate_batching, single_torch_thread_pool
+from gwm_engine.server.batcher import StepBatcher, calibrate_batching, single_torch_thread_pool, step_threads
 from gwm_engine.server.config import ServerConfig
 from gwm_engine.server.grpc_transport import GrpcTransport
 from gwm_engine.server.link_transport import LinkServer
@@ -33,9 +34,9 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
     Raises OSError if an address cannot be bound."""
     config.validate()
     keep_freed_memory()
-    # Steps run on their own threads (see StepThreads); the rest (decoding, encoding, files) on
-    # `executor`, whose threads run torch ops one thread each so the steps keep their helpers.
-    steps = StepThreads(config.workers - 1)
+    # Steps run on their own threads (see step_threads); the rest (decoding, encoding, files) on
+    # `executor`, whose threads also run torch ops one thread each.
+    steps = step_threads()
     executor = single_torch_thread_pool(config.workers, "gwm-worker")
     manager = SessionManager(config.max_sessions, config.idle_timeout_s)
     batching_on = config.batching == "on" and config.batch_wait_ms > 0  # "auto" starts off, until calibrated
@@ -58,11 +59,10 @@ async def serve(config: ServerConfig, model: WorldModel, on_ready: Callable[[lis
 CALIBRATION_SESSIONS = 4
 
 
-async def _calibrate_batching(config: ServerConfig, model: WorldModel, steps: StepThreads, batcher: StepBatcher) -> None:
+async def _calibrate_batching(config: ServerConfig, model: WorldModel, steps: Executor, batcher: StepBatcher) -> None:
     """With batching "auto": turn it on (config.batch_wait_ms) only if a calibration on `model`
-    finds a batch of sessions faster than the same sessions stepped at once on the step threads
-    or one after another; else step them the faster of those two ways, so more sessions never
-    lower total throughput."""
+    finds a batch of sessions faster than the same sessions stepped at once on the step threads,
+    so more sessions never lower total throughput."""
     sessions = min(CALIBRATION_SESSIONS, config.max_batch, config.max_sessions)
     if config.batching != "auto" or config.batch_wait_ms == 0 or sessions < 2:
         return
@@ -72,14 +72,11 @@ async def _calibrate_batching(config: ServerConfig, model: WorldModel, steps: St
         log.exception("batching calibration failed; cross-session batching stays off")
         return
     log.info(
-        "cross-session batching %s: %d sessions' steps took %.1f ms batched, %.1f ms stepped at once, %.1f ms one after "
-        "another; steps run %s", "on" if c.pays else "off", c.sessions, c.batched_ms, c.concurrent_ms, c.serial_ms,
-        "batched" if c.pays else "one after another" if c.serial else "at once",
+        "cross-session batching %s: %d sessions' steps took %.1f ms batched, %.1f ms stepped at once",
+        "on" if c.pays else "off", c.sessions, c.batched_ms, c.concurrent_ms,
     )
     if c.pays:
         batcher.wait_ms = config.batch_wait_ms
-    elif c.serial:
-        steps.serial = True
 
 
 async def _run(

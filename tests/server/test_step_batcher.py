@@ -17,8 +17,8 @@ from gwm_engine.server.batcher import (
     BATCHING_MARGIN,
     BatchingCalibration,
     StepBatcher,
-    StepThreads,
     calibrate_batching,
+    step_threads,
 )
 
 
@@ -101,19 +101,14 @@ def test_calibration_times_real_steps_both_ways(model):
         c = calibrate_batching(model, pool, sessions=2, rounds=1, size=(64, 64))
     assert c.sessions == 2
     # A round steps every session once; neither way can be free, nor slower than a step a second.
-    assert all(0 < ms < 2000 * c.sessions for ms in (c.batched_ms, c.concurrent_ms, c.serial_ms))
+    assert all(0 < ms < 2000 * c.sessions for ms in (c.batched_ms, c.concurrent_ms))
 
 
-def test_batching_pays_only_by_the_margin_over_the_better_other_way():
-    assert BatchingCalibration(4, batched_ms=100.0, concurrent_ms=200.0, serial_ms=300.0).pays
-    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=100.0 * (1 + BATCHING_MARGIN) - 1, serial_ms=300.0).pays
-    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=300.0, serial_ms=100.0 * (1 + BATCHING_MARGIN) - 1).pays
-    assert not BatchingCalibration(4, batched_ms=200.0, concurrent_ms=100.0, serial_ms=300.0).pays
-
-
-def test_steps_run_one_after_another_where_that_is_faster_than_at_once():
-    assert BatchingCalibration(4, batched_ms=300.0, concurrent_ms=200.0, serial_ms=150.0).serial
-    assert not BatchingCalibration(4, batched_ms=300.0, concurrent_ms=150.0, serial_ms=200.0).serial
+def test_batching_pays_only_by_the_margin():
+    assert BatchingCalibration(4, batched_ms=100.0, concurrent_ms=200.0).pays
+    assert BatchingCalibration(4, batched_ms=100.0, concurrent_ms=100.0 * (1 + BATCHING_MARGIN)).pays
+    assert not BatchingCalibration(4, batched_ms=100.0, concurrent_ms=100.0 * (1 + BATCHING_MARGIN) - 1).pays
+    assert not BatchingCalibration(4, batched_ms=200.0, concurrent_ms=100.0).pays
 
 
 @pytest.mark.daemon
@@ -122,17 +117,15 @@ def test_the_daemon_batches_only_where_its_calibration_found_it_pays(weights):
     """batching auto: the daemon calibrates the served model as it starts serving (off until
     then) and GetInfo reports the wait it chose: the configured one where batching paid, else 0."""
     args = ["--max-sessions", "2", "--batch-wait-ms", "3"] + (["--weights", weights] if weights else [])
-    line = (r"batching (on|off): 2 sessions' steps took ([\d.]+) ms batched, ([\d.]+) ms stepped at once, ([\d.]+) ms one "
-            r"after another; steps run (batched|at once|one after another)")
+    line = r"batching (on|off): 2 sessions' steps took ([\d.]+) ms batched, ([\d.]+) ms stepped at once"
     with LocalDaemon(args) as daemon, WorldClient(daemon.address) as client:
         deadline = time.monotonic() + 240
         while not (found := re.search(line, daemon.log())) and time.monotonic() < deadline:
             time.sleep(0.2)
         wait_ms = client.info()["batch_wait_ms"]
     assert found, daemon.log()
-    c = BatchingCalibration(2, float(found[2]), float(found[3]), float(found[4]))
+    c = BatchingCalibration(2, float(found[2]), float(found[3]))
     assert (found[1] == "on") == c.pays
-    assert found[5] == ("batched" if c.pays else "one after another" if c.serial else "at once")
     assert wait_ms == (3.0 if c.pays else 0.0)
 
 
@@ -144,40 +137,22 @@ def test_batching_on_or_off_skips_the_calibration(batching, wait_ms):
         assert "stepped at once" not in daemon.log()
 
 
-def test_a_lone_step_has_the_torch_pool_and_a_concurrent_one_a_thread_of_its_own():
-    def where() -> tuple[str, int]:
-        return threading.current_thread().name, torch.get_num_threads()
-
-    threads = torch.get_num_threads()
-    steps = StepThreads(overflow=2)
+def test_steps_run_one_a_core_on_one_torch_thread_each():
+    cores = torch.get_num_threads()
+    steps = step_threads()
     try:
-        name, count = steps.submit(where).result()
-        assert name.startswith("gwm-step_") and count == threads
-        primary_free = threading.Event()
-        busy = steps.submit(primary_free.wait)  # the primary is taken: the next step overflows
-        name, count = steps.submit(where).result()
-        primary_free.set()
-        busy.result()
-        assert name.startswith("gwm-step-overflow") and count == 1
-        assert steps.submit(where).result() == (f"{name.split('-overflow')[0]}_0", threads)  # free again
+        # As many steps at once as cores: each thread holds until all have started.
+        started = threading.Barrier(cores, timeout=10)
+
+        def where() -> tuple[str, int]:
+            started.wait()
+            return threading.current_thread().name, torch.get_num_threads()
+
+        found = [f.result() for f in [steps.submit(where) for _ in range(cores)]]
+        assert len({name for name, _ in found}) == cores
+        assert all(name.startswith("gwm-step") and count == 1 for name, count in found)
         # Threads started later (the daemon's other workers) keep torch's default.
         with ThreadPoolExecutor(1) as other:
-            assert other.submit(torch.get_num_threads).result() == threads
-    finally:
-        steps.shutdown()
-
-
-def test_serial_steps_wait_for_the_primary_thread():
-    steps = StepThreads(overflow=2)
-    steps.serial = True
-    try:
-        primary_free = threading.Event()
-        busy = steps.submit(primary_free.wait)
-        waiting = steps.submit(lambda: threading.current_thread().name)
-        time.sleep(0.2)
-        assert not waiting.done()  # no overflow thread took it
-        primary_free.set()
-        busy.result()
-        assert waiting.result(timeout=10).startswith("gwm-step_")
+            assert other.submit(torch.get_num_threads).result() == cores
     finally:
         steps.shutdown()
