@@ -4,8 +4,10 @@ over a 2-minute walk (2,880 steps at 24 fps).
     python benchmarks/world_step.py [--walk-steps 2880] [--threads 2] [--weights classical]
 
 Baselines in the same run: the same render without block frustum culling (every cached point
-projected each frame), the straightforward way; and the pull-push fill of the walk's frames as
-tensor operations (what the compiled loops replaced on the CPU; they still serve GPUs).
+projected each frame), the straightforward way; the same walk with the seed fused as loose
+surfels (the world before issue 17 kept it as a continuous layer: what the layer costs); and the
+pull-push fill of the walk's frames as tensor operations (what the compiled loops replaced on
+the CPU; they still serve GPUs).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 
 import numpy as np
 import torch
+from watertight import as_surfels  # benchmarks/, on the path when run as a script
 
 from gwm_engine.geometry import CameraAction, Intrinsics
 from gwm_engine.media import to_rgb8
@@ -43,8 +46,9 @@ def seeded_session(w: int, h: int, model: WorldModel) -> WorldSession:
 
 
 def per_size(steps: int, model: WorldModel) -> None:
-    print("| size | render ms | complete ms | fuse ms | step ms (p50) | p90 | naive splat ms | culled/naive |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| size | render ms | complete ms | fuse ms | step ms (p50) | p90 | naive splat ms | culled/naive "
+          "| seed as surfels: render ms | step ms | layer/surfels step |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for w, h in SIZES:
         s = seeded_session(w, h, model)
         rows, naive = [], []
@@ -60,13 +64,17 @@ def per_size(steps: int, model: WorldModel) -> None:
                 parts += point_samples(c.xyz, c.rgb, c.radius, c.born, ids, cam_from_world, s.intrinsics)
                 composite(parts, s.intrinsics)
                 naive.append((time.perf_counter() - t) * 1e3)
+        surfels = as_surfels(seeded_session(w, h, model))
+        before = [surfels.step(walk_action(i)).timings for i in range(steps)][steps // 5 :]
         rows = rows[steps // 5 :]  # skip warm-up
         med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+        old = {k: float(np.median([r[k] for r in before])) for k in ("render", "total")}
         p90 = float(np.percentile([r["total"] for r in rows], 90))
         nv = float(np.median(naive))
         print(
             f"| {w}x{h} | {med['render']:.1f} | {med['complete']:.1f} | {med['fuse']:.1f} | {med['total']:.1f} | "
-            f"{p90:.1f} | {nv:.1f} | {med['render'] / nv:.2f} |"
+            f"{p90:.1f} | {nv:.1f} | {med['render'] / nv:.2f} | {old['render']:.1f} | {old['total']:.1f} | "
+            f"{med['total'] / old['total']:.2f} |"
         )
 
 

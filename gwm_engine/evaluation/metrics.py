@@ -58,6 +58,29 @@ def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None, peak: flo
     return float(m[np.asarray(mask, dtype=bool)].mean() if mask is not None else m.mean())
 
 
+def high_frequency(rgb: np.ndarray) -> np.ndarray:
+    """(H, W) float64: the squared Laplacian (4-neighbour, edges replicated) of an (H, W, 3)
+    image's luma: its fine texture's energy per pixel. A blurred fill has almost none, so the
+    ratio of a fill's energy to the truth's over the same pixels says how much texture it made,
+    which PSNR does not (PSNR rewards blur)."""
+    y = np.asarray(rgb, dtype=np.float64) @ np.array([0.299, 0.587, 0.114])
+    p = np.pad(y, 1, mode="edge")
+    lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * y
+    return lap**2
+
+
+def inner(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of `mask` whose 8 neighbours are all in it too (a fill's own
+    pixels, away from what it was given: the Laplacian there reads the fill alone)."""
+    p = np.pad(np.asarray(mask, dtype=bool), 1, constant_values=False)
+    h, w = mask.shape
+    out = np.ones((h, w), dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            out &= p[dy : dy + h, dx : dx + w]
+    return out
+
+
 def depth_errors(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel absolute relative error |p - t| / t and the delta < 1.25 hit (max(p/t, t/p) < 1.25)."""
     p, t = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)

@@ -20,8 +20,9 @@ def test_eval_compares_the_models_on_held_out_scenes():
         assert m[name]["unseen_psnr"] > m["none"]["unseen_psnr"] + 3
     assert 0 < m["classical"]["hole_fraction"] < 1
     text = format_report(report)
-    # Four world-model targets and the two seed-depth targets (every kind, over all).
-    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 6
+    # Five world-model targets and the two seed-depth targets (every kind, over all).
+    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 7
+    assert "hole texture, learned:" in text
 
 
 def test_eval_cli_rejects_a_missing_weights_file(capsys, tmp_path):
