@@ -114,6 +114,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
             poses, rgb8, depth = _walk(scene, KINDS[i % len(KINDS)], i, fov, cfg)
             near = depth[0] <= DEPTH_CAP_M
             unseen = _unseen(rgb8, depth, poses, fov, cfg, models["classical"])
+            truth_hf = [high_frequency(x) for x in rgb8]  # the same for every row
             for name in ("learned", "classical"):
                 est = models[name].estimate_depth(torch.from_numpy(rgb8[0]).permute(2, 0, 1)[None].float() / 255, fov)
                 rel, hit = depth_errors(est[0, 0].numpy()[near], depth[0][near])
@@ -131,7 +132,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
                     pool.add(name, "hole_fraction", hole)
                     fill = inner(hole)
                     pool.add(name, "hole_hf", high_frequency(frame.rgb)[fill])
-                    pool.add(name, "hole_hf_true", high_frequency(rgb8[k])[fill])
+                    pool.add(name, "hole_hf_true", truth_hf[k][fill])
                     pool.add(name, "unseen_mse", err[unseen[k - 1]])
                     gen = hole & (depth[k] <= DEPTH_CAP_M)
                     rel, hit = depth_errors(frame.depth[gen], depth[k][gen])

@@ -61,24 +61,20 @@ def single_torch_thread_pool(workers: int, name: str) -> ThreadPoolExecutor:
     threads = torch.get_num_threads()
     pool = ThreadPoolExecutor(workers, name)
     # torch.set_num_threads sets the calling thread's count and also the default of threads that
-    # start later: so all of the pool's threads start now, then the default is put back.
-    _start_threads(pool, workers, 1)
-    torch.set_num_threads(threads)
-    return pool
-
-
-def _start_threads(pool: ThreadPoolExecutor, count: int, torch_threads: int) -> None:
-    """Start all `count` threads of `pool` (each waits for the others), each with `torch_threads`."""
-    started = threading.Barrier(count)
+    # start later: so all of the pool's threads start now (each waits for the others), then the
+    # default is put back.
+    started = threading.Barrier(workers)
 
     def start(_: int) -> None:
         # Torch sets a thread's count from the default on the thread's first parallel op (or
         # this query), which would undo a count set before it.
         torch.get_num_threads()
-        torch.set_num_threads(torch_threads)
+        torch.set_num_threads(1)
         started.wait()
 
-    list(pool.map(start, range(count)))
+    list(pool.map(start, range(workers)))
+    torch.set_num_threads(threads)
+    return pool
 
 
 @dataclass(frozen=True)
