@@ -28,6 +28,7 @@ from gwm_engine.runtime.torch_backend import TorchBackend, TorchOptions
 
 WEIGHTS_FORMAT = "gwm-weights/1"
 SMALL_HOLES = 0.005  # share of a view uncovered, up to which its holes are filled without the network
+LOG_SKY = math.log(MAX_DEPTH_M) - 1e-4  # log-depth at or beyond which a pixel is sky
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "gwm-small.pt"
 
 
@@ -165,10 +166,15 @@ class LearnedModel(WorldModel):
     def estimate_depth(self, rgb: torch.Tensor, fov_deg: float) -> torch.Tensor:
         # Averaged (in log space) with the estimate for the mirror image: it runs once per session,
         # so the second pass costs little (held-out AbsRel 0.152 -> 0.145 on 36 frames).
+        # Where one of the two calls a pixel sky and the other does not, the surface wins: sky only
+        # where the network is sure, and never a blend of the two (see `resize_depth`).
         b = rgb.shape[0]
         both = torch.log(seed_depth(self._depth, torch.cat([rgb, rgb.flip(-1)]), [fov_deg] * 2 * b, self.preset))
+        view, mirror = both[:b], both[b:].flip(-1)
+        sky_view, sky_mirror = view >= LOG_SKY, mirror >= LOG_SKY
+        log_depth = torch.where(sky_view, mirror, torch.where(sky_mirror, view, (view + mirror) / 2))
         # Then kept within the view's plausible range: no wall sent to the sky dome (model/scale.py).
-        return guard_far_depth(torch.exp((both[:b] + both[b:].flip(-1)) / 2), rgb)
+        return guard_far_depth(torch.exp(log_depth), rgb)
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Most frames of a walk uncover a few cracks (under SMALL_HOLES of the view on 7 frames of
@@ -210,8 +216,19 @@ def seed_depth(net: NetworkFn, rgb: torch.Tensor, fovs: list[float], preset: Pre
     h, w = preset.work_size(H, W)
     rays = torch.cat([ray_channels(1, h, w, f) for f in fovs]).to(rgb.device)
     (depth,) = net(resize(rgb, (h, w)), rays)
-    # Resized in log space: halfway between 1 m and 100 m is 10 m, not 50 m.
-    return torch.exp(resize(torch.log(depth), (H, W))).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
+    return resize_depth(depth, (H, W))
+
+
+def resize_depth(depth: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Depth (B, 1, h, w) metres resized to `size`: in log space (halfway between 1 m and 100 m
+    is 10 m, not 50 m), with sky (MAX_DEPTH_M) apart from surfaces. A pixel is sky where most of
+    what it samples is, else a surface interpolated from surfaces only: a blend of a silhouette
+    and the sky dome would float a fringe of points tens of metres out along every skyline."""
+    log_depth = torch.log(depth.clamp(MIN_DEPTH_M, MAX_DEPTH_M))
+    surface = (log_depth < LOG_SKY).float()
+    share = resize(surface, size)  # (B, 1, H, W): how much of each new pixel is surface
+    level = resize(log_depth * surface, size) / share.clamp_min(1e-6)
+    return torch.where(share > 0.5, torch.exp(level), torch.full_like(level, MAX_DEPTH_M)).clamp(MIN_DEPTH_M, MAX_DEPTH_M)
 
 
 def completed(

@@ -9,7 +9,8 @@ from gwm_engine.geometry.actions import CameraAction
 from gwm_engine.media import load_image
 from gwm_engine.model import LearnedModel, load_model
 from gwm_engine.model.classical import fill_holes
-from gwm_engine.model.learned import DEFAULT_WEIGHTS, PRESETS, SMALL_HOLES, completed
+from gwm_engine.model.depth import MAX_DEPTH_M
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, PRESETS, SMALL_HOLES, completed, resize_depth
 from gwm_engine.world.session import SessionConfig, WorldSession
 
 PHOTO = Path(__file__).parent.parent / "data" / "rocket.jpg"  # a real photo: see tests/data/README.md
@@ -101,6 +102,20 @@ def test_seed_depth_of_a_mirrored_photo_is_the_mirrored_depth():
         est, mirrored = model.estimate_depth(rgb, 60.0), model.estimate_depth(rgb.flip(-1), 60.0)
     assert torch.allclose(mirrored.flip(-1), est, rtol=1e-4)
     assert not torch.allclose(est, est.flip(-1), rtol=1e-2)  # the photo itself is not symmetric
+
+
+@pytest.mark.parametrize("size", [(256, 256), (200, 360), (48, 48)])
+def test_resized_depth_is_sky_or_a_surface_never_a_blend(size):
+    """A head and shoulders at 2-3 m against the sky: resized up or down, every pixel is the sky
+    dome or lies within the surfaces' own range, and the sky keeps its share of the view."""
+    y, x = torch.meshgrid(torch.linspace(-1, 1, 128), torch.linspace(-1, 1, 128), indexing="ij")
+    figure = ((x / 0.35) ** 2 + ((y + 0.2) / 0.45) ** 2 < 1) | (y > 0.4)
+    depth = torch.where(figure, 2.0 + (y + 1) / 2, torch.tensor(MAX_DEPTH_M))[None, None]
+    out = resize_depth(depth, size)
+    assert out.shape == (1, 1, *size)
+    sky = out == MAX_DEPTH_M
+    assert ((out[~sky] >= 2.0 - 1e-4) & (out[~sky] <= 3.0 + 1e-4)).all()
+    assert abs(sky.float().mean() - (~figure).float().mean()) < 0.02
 
 
 def test_a_natural_photo_gets_sane_depth_and_a_100_step_walk():
