@@ -41,6 +41,7 @@ class SeedDepthConfig:
     data: Path = Path("runs/views")
     out: Path = Path("runs/depth")
     init: Path | None = None  # weights file: its completion network, and the depth network to start from
+    widths: tuple[int, ...] | None = None  # a depth U-Net of these widths, from scratch; None: the init's
     steps: int = 3000
     batch: int = 16
     lr: float = 5e-4
@@ -48,6 +49,8 @@ class SeedDepthConfig:
     seed: int = 0
     reload_every: int = 250  # steps between re-reading the shard list (data may still be written)
     validate_every: int = 250
+    threads: int = 0  # torch threads; 0: torch's default
+    bf16: bool = False  # bfloat16 autocast on the CPU: 2-3x faster steps where the CPU has bf16 units
 
 
 def _gradient(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -116,17 +119,22 @@ def abs_rel(net: torch.nn.Module, views: SeedViews, cap_m: float = 80.0) -> tupl
 
 def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) -> Path:
     """Train; returns the weights file (cfg.out/weights.pt): the best depth network on
-    `validation` (metric AbsRel) with the init file's completion network."""
+    `validation` (the mean of median-aligned and metric AbsRel: a world needs both its shape and
+    its metres) with the init file's completion network."""
     torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed)
     cfg.out.mkdir(parents=True, exist_ok=True)
     start = LearnedModel.load(cfg.init) if cfg.init else LearnedModel(Preset(depth_arch="ground-prior"))
-    net = DepthNet(start.preset.depth_widths)
-    if isinstance(start.depth_net, GroundPriorDepthNet):
-        net.start_from(start.depth_net)
-    else:
-        net.load_state_dict(start.depth_net.state_dict())
-    preset = Preset(**(asdict(start.preset) | {"depth_arch": DepthNet.arch}))
+    widths = tuple(cfg.widths or start.preset.depth_widths)
+    net = DepthNet(widths)
+    if widths == tuple(start.preset.depth_widths):  # else a new shape, trained from scratch
+        if isinstance(start.depth_net, GroundPriorDepthNet):
+            net.start_from(start.depth_net)
+        else:
+            net.load_state_dict(start.depth_net.state_dict())
+    preset = Preset(**(asdict(start.preset) | {"depth_arch": DepthNet.arch, "depth_widths": widths}))
     head = list(net.scale.parameters())
     body = [p for p in net.parameters() if all(p is not h for h in head)]
     groups = [{"params": body, "factor": 1.0}, {"params": head, "factor": SCALE_HEAD_LR}]
@@ -143,7 +151,8 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         for g in opt.param_groups:
             g["lr"] = lr * g["factor"]
         net.train()
-        out = losses(net, *next(stream))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            out = losses(net, *next(stream))
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -154,11 +163,13 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         if validation is not None and ((step + 1) % cfg.validate_every == 0 or step + 1 == cfg.steps):
             net.eval()
             row["val_aligned"], row["val_metric"] = abs_rel(net, validation)
-            if row["val_metric"] < best:
-                best = row["val_metric"]
+            score = (row["val_aligned"] + row["val_metric"]) / 2
+            if score < best:
+                best = score
                 model = LearnedModel(preset, net, start.completion_net)
                 model.save(weights, {"networks": "depth (structure-scale)", "init": str(cfg.init), "steps": step + 1,
-                                     "val_metric_absrel": best, "config": json.loads(json.dumps(asdict(cfg), default=str))})
+                                     "val_aligned_absrel": row["val_aligned"], "val_metric_absrel": row["val_metric"],
+                                     "config": json.loads(json.dumps(asdict(cfg), default=str))})
         log.write(json.dumps(row) + "\n")
         log.flush()
     if validation is None:
@@ -174,6 +185,10 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path)
+    p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")),
+                   help="train a depth U-Net of these comma-separated widths from scratch (default: the init's)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own)")
+    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (CPU)")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=5e-4)
@@ -184,8 +199,8 @@ def main() -> None:
     args = p.parse_args()
     if args.scenes:
         write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers)
-    cfg = SeedDepthConfig(args.data, args.out, args.init, args.steps, args.batch, args.lr, args.warmup, args.seed,
-                          validate_every=args.validate_every)
+    cfg = SeedDepthConfig(args.data, args.out, args.init, args.widths, args.steps, args.batch, args.lr, args.warmup,
+                          args.seed, validate_every=args.validate_every, threads=args.threads, bf16=args.bf16)
     train_seed_depth(cfg, validation_views(args.validation_scenes))
 
 

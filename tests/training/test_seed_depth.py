@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gwm_engine.model.depth import DepthNet
+from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
+from gwm_engine.training.data import SeedViewConfig, held_out_seed_views, write_seed_view_shards
+from gwm_engine.training.seed_depth import SeedDepthConfig, train_seed_depth
+
+VIEWS = SeedViewConfig(size=64, views_per_scene=2, supersample=1, stylised=0.5)
+
+
+def test_a_new_shape_trains_from_scratch_under_bf16_and_keeps_the_shipped_completion(tmp_path: Path):
+    write_seed_view_shards(tmp_path / "views", 3, per_shard=2, config=VIEWS)
+    validation = held_out_seed_views(1, 500, SeedViewConfig(size=64, views_per_scene=1, supersample=1, stylised=0.0),
+                                     ("indoor", "figures"))
+    cfg = SeedDepthConfig(tmp_path / "views", tmp_path / "run", DEFAULT_WEIGHTS, widths=(8, 16, 16, 24, 24), steps=4,
+                          batch=2, warmup=1, validate_every=2, bf16=True)
+    model = LearnedModel.load(train_seed_depth(cfg, validation))
+    assert isinstance(model.depth_net, DepthNet) and model.preset.depth_widths == (8, 16, 16, 24, 24)
+    assert model.preset.multiple == 32
+    shipped = LearnedModel.load(DEFAULT_WEIGHTS)
+    for a, b in zip(model.completion_net.state_dict().values(), shipped.completion_net.state_dict().values()):
+        assert torch.equal(a.float(), b.float())
+    rows = [line for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and '"val_aligned"' in rows[1]
+    depth = model.estimate_depth(torch.rand(1, 3, 90, 160), 60.0)
+    assert depth.shape == (1, 1, 90, 160) and torch.isfinite(depth).all() and (depth > 0).all()
+
+
+def test_the_same_shape_starts_from_the_init_network(tmp_path: Path):
+    write_seed_view_shards(tmp_path / "views", 1, per_shard=1, config=VIEWS)
+    shipped = LearnedModel.load(DEFAULT_WEIGHTS)
+    cfg = SeedDepthConfig(tmp_path / "views", tmp_path / "run", DEFAULT_WEIGHTS, steps=1, batch=2, lr=1e-12, warmup=1)
+    model = LearnedModel.load(train_seed_depth(cfg))
+    assert model.preset.depth_widths == shipped.preset.depth_widths
+    rgb = torch.from_numpy(np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32))
+    # At a vanishing learning rate the network is the one it started from.
+    assert torch.allclose(model.estimate_depth(rgb, 60.0), shipped.estimate_depth(rgb, 60.0), rtol=1e-2)
