@@ -36,7 +36,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "gwm-small
 class Preset:
     name: str = "small"
     work_side: int = 128  # the networks' short side, in pixels
-    depth_widths: tuple[int, ...] = (32, 48, 64, 96)
+    depth_widths: tuple[int, ...] = (32, 64, 96, 128, 192)
     depth_arch: str = "structure-scale"  # a key of depth.DEPTH_ARCHS
     completion_widths: tuple[int, ...] = (32, 48, 64, 96)
 

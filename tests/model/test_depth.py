@@ -4,7 +4,6 @@ new one, and the shipped network keeps closed scenes closed."""
 from dataclasses import asdict
 
 import numpy as np
-import pytest
 import torch
 
 from gwm_engine.model.depth import MAX_DEPTH_M, SKY_CELL, DepthNet, GroundPriorDepthNet, open_sky
@@ -48,9 +47,6 @@ def test_weights_files_of_the_previous_architecture_still_load(tmp_path):
     assert asdict(loaded.preset)["depth_arch"] == "ground-prior"
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped seed-depth network is still the ground-prior one, which puts 37 m of "
-                   "'sky' in a 3.6 m room; the structure/scale candidates pass (worst 1.3x) but were not shipped: "
-                   "docs/MODEL_CARD.md, 'Seed depth: structure and scale'")
 def test_sky_is_never_inside_a_closed_scene_and_depth_stays_near_the_truth():
     """Held-out rooms, shelves and close-ups (no sky in view): no estimate of the shipped network
     exceeds twice the farthest true depth."""
