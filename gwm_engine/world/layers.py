@@ -110,13 +110,17 @@ class ViewLayer:
         """A view (H, W) as a layer with a one-pixel ring around it: the surface continued half a
         pixel past the border pixels' centres (inverse depth extrapolated, colour repeated), so
         the view's own edge stays covered when the camera comes closer. The ring lies outside
-        the view itself, so from where the view was taken nothing changes."""
+        the view itself, so from where the view was taken nothing changes. Where the border
+        pixel and the one inside it lie across a depth edge (as the layer tears them), the
+        border pixel is repeated instead: extrapolating a skyline would put the sky's edge
+        twice as far as the sky."""
         inv = torch.where(depth > 0, depth.clamp_min(1e-6).reciprocal(), 0.0)
         p = torch.nn.functional.pad(inv[None, None], (1, 1, 1, 1), mode="replicate")[0, 0]
         inner = torch.nn.functional.pad(inv[1:-1, 1:-1][None, None], (2, 2, 2, 2), mode="replicate")[0, 0]
         ring = torch.ones_like(p, dtype=torch.bool)
         ring[1:-1, 1:-1] = False
-        outward = (2 * p - inner).clamp(0.5 * p, 2 * p)
+        same_surface = (p - inner).abs() <= EDGE_JUMP * torch.maximum(p, inner)
+        outward = torch.where(same_surface, 2 * p - inner, p)
         inv_padded = torch.where(ring, outward, p)
         depth_padded = torch.where(inv_padded > 0, inv_padded.clamp_min(1e-9).reciprocal(), 0.0)
         rgb_padded = torch.nn.functional.pad(rgb.permute(2, 0, 1)[None].float(), (1, 1, 1, 1), mode="replicate")[0]

@@ -63,6 +63,17 @@ def test_a_sideways_step_tears_foreground_from_background(model):
     assert not ((shown > 2.2) & (shown < 5.5)).any()
 
 
+def test_the_views_edge_is_never_continued_past_a_skyline(model):
+    """A strip of sky (500 m) one pixel high above a wall reaching almost to the top edge:
+    turned a little, the edge continued beyond the view stays at the sky's distance, not twice
+    as far (a skyline extrapolated outwards)."""
+    depth = _wall(20.0)
+    depth[0] = 500.0
+    s = WorldSession.create(_texture(), depth, SessionConfig(SIZE, SIZE), model)
+    f = s.step(CameraAction(turn=(3.0, 0.0, 0.0)))
+    assert f.mask[0].any() and f.depth[f.mask].max() <= 1.1 * 500.0
+
+
 def test_coming_back_shows_exactly_the_seed(noise_image, model):
     """Walk, look aside, walk back: the fill fused on the way never covers the seed."""
     s = WorldSession.create(noise_image, None, SessionConfig(SIZE, SIZE), model)
