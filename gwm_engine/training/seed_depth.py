@@ -100,13 +100,15 @@ def batches(views: SeedViews, batch: int, rng: np.random.Generator):
 
 
 @torch.no_grad()
-def abs_rel(net: torch.nn.Module, views: SeedViews, cap_m: float = 80.0) -> tuple[float, float]:
-    """(median-aligned, metric) AbsRel over views, where the truth is nearer than cap_m."""
+def abs_rel(model: LearnedModel, views: SeedViews, cap_m: float = 80.0) -> tuple[float, float]:
+    """(median-aligned, metric) AbsRel over views, where the truth is nearer than cap_m, of the
+    depth the model gives at run time (mirror average, far guard): the network's raw output
+    swings with every checkpoint where a pale wall flips to sky, which the run-time path
+    refuses, so choosing on it would choose on one view."""
     aligned, metric = [], []
-    size = views.rgb.shape[1]
     for i in range(len(views.fov_deg)):
         rgb = torch.from_numpy(views.rgb[i]).permute(2, 0, 1)[None].float() / 255
-        est = net(rgb, ray_channels(1, size, size, float(views.fov_deg[i])))[0, 0].numpy()
+        est = model.estimate_depth(rgb, float(views.fov_deg[i]))[0, 0].numpy()
         truth = views.depth[i].astype(np.float32)
         keep = truth <= cap_m
         if keep.sum() < 10:
@@ -161,12 +163,11 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         row |= {"step": step + 1, "lr": lr, "views": len(views.fov_deg), "prior_weight": round(net.prior_weight.item(), 4),
                 "s": round(time.perf_counter() - t0, 1)}
         if validation is not None and ((step + 1) % cfg.validate_every == 0 or step + 1 == cfg.steps):
-            net.eval()
-            row["val_aligned"], row["val_metric"] = abs_rel(net, validation)
+            model = LearnedModel(preset, net, start.completion_net)  # (puts net in eval mode)
+            row["val_aligned"], row["val_metric"] = abs_rel(model, validation)
             score = (row["val_aligned"] + row["val_metric"]) / 2
             if score < best:
                 best = score
-                model = LearnedModel(preset, net, start.completion_net)
                 model.save(weights, {"networks": "depth (structure-scale)", "init": str(cfg.init), "steps": step + 1,
                                      "val_aligned_absrel": row["val_aligned"], "val_metric_absrel": row["val_metric"],
                                      "config": json.loads(json.dumps(asdict(cfg), default=str))})

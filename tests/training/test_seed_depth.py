@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
+from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import DepthNet
 from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
 from gwm_engine.training.data import SeedViewConfig, held_out_seed_views, write_seed_view_shards
@@ -29,12 +31,18 @@ def test_a_new_shape_trains_from_scratch_under_bf16_and_keeps_the_shipped_comple
     assert depth.shape == (1, 1, 90, 160) and torch.isfinite(depth).all() and (depth > 0).all()
 
 
-def test_the_same_shape_starts_from_the_init_network(tmp_path: Path):
+def test_the_same_shape_starts_from_the_init_network_and_is_chosen_on_its_run_time_depth(tmp_path: Path):
     write_seed_view_shards(tmp_path / "views", 1, per_shard=1, config=VIEWS)
     shipped = LearnedModel.load(DEFAULT_WEIGHTS)
+    validation = held_out_seed_views(1, 500, SeedViewConfig(size=128, views_per_scene=1, supersample=1, stylised=0.0),
+                                     ("indoor", "figures"))
     cfg = SeedDepthConfig(tmp_path / "views", tmp_path / "run", DEFAULT_WEIGHTS, steps=1, batch=2, lr=1e-12, warmup=1)
-    model = LearnedModel.load(train_seed_depth(cfg))
+    model = LearnedModel.load(train_seed_depth(cfg, validation))
     assert model.preset.depth_widths == shipped.preset.depth_widths
     rgb = torch.from_numpy(np.random.default_rng(0).random((1, 3, 64, 64), dtype=np.float32))
     # At a vanishing learning rate the network is the one it started from.
     assert torch.allclose(model.estimate_depth(rgb, 60.0), shipped.estimate_depth(rgb, 60.0), rtol=1e-2)
+    # It is chosen on the depth it gives at run time (mirror average, far guard), as `eval` scores it.
+    scored = score_model(shipped, {"validation": validation})["all"]
+    assert scored["aligned_absrel"] == pytest.approx(model.meta["val_aligned_absrel"], rel=1e-3)
+    assert scored["metric_absrel"] == pytest.approx(model.meta["val_metric_absrel"], rel=1e-3)
