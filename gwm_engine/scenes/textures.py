@@ -1,4 +1,5 @@
-"""Procedural surface textures: value-noise fbm, bricks, tiles, wood, facades, road, sky.
+"""Procedural surface textures: value-noise fbm, bricks, tiles, wood, facades, road, sky; and
+real images (a `texture_library.TextureLibrary`) tiled over surfaces.
 
 Every pattern is a pure function of the world-space surface point, never of the view, so a
 surface point has the same colour from every camera (a Lambertian world: reprojected colours
@@ -9,10 +10,11 @@ trick, whose last-bit rounding differences would be amplified into different col
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import lru_cache
 
+import numpy as np
 import torch
 
 
@@ -26,6 +28,12 @@ class Pattern(IntEnum):
     ROAD = 6  # a = asphalt, b = lane paint, centre line along z at x = 0
     SKY = 7  # emissive gradient: a = horizon, b = zenith
     EMISSIVE = 8  # emissive colour a (lamps, windows)
+    IMAGE = 9  # a library image tinted by a; param = metres one repeat of it spans
+
+# What a texture library may stand in for: not the road (its lane lines say which way is level),
+# not sky or lamps.
+TEXTURABLE = (Pattern.FLAT, Pattern.MOTTLED, Pattern.BRICK, Pattern.TILES, Pattern.WOOD, Pattern.FACADE)
+IMAGE_REPEAT_M = (0.8, 4.0)  # one repeat of a library image spans this many metres (log-uniform)
 
 
 UNLIT = (Pattern.SKY, Pattern.EMISSIVE)
@@ -50,6 +58,9 @@ class MaterialTable:
     scale: torch.Tensor  # (K,)
     param: torch.Tensor  # (K,)
     offset: torch.Tensor  # (K,) shift along the texture's u axis
+    texture: torch.Tensor | None = None  # (K,) int64 library image of each IMAGE material, else -1
+    texels: torch.Tensor | None = None  # (3, N * S * S) the library's images, flattened for gathers
+    side: int = 0  # S: texels a side
 
     @classmethod
     def build(cls, materials: list[Material], generator: torch.Generator) -> MaterialTable:
@@ -63,6 +74,26 @@ class MaterialTable:
             scale=torch.tensor([m.scale for m in materials], dtype=torch.float32),
             param=torch.tensor([m.param for m in materials], dtype=torch.float32),
             offset=offset.masked_fill(anchored, 0.0),
+        )
+
+    def with_images(self, images: torch.Tensor, rng: np.random.Generator, share: float) -> MaterialTable:
+        """This table with each TEXTURABLE material, with probability `share`, turned into a
+        random one of `images` (N, 3, S, S), tinted by its own colour and repeated every 0.8-4 m."""
+        n, _, side, _ = images.shape
+        picked = (rng.random(len(self.pattern)) < share) & np.isin(self.pattern.numpy(), [int(p) for p in TEXTURABLE])
+        chosen = torch.from_numpy(picked)
+        texture = torch.where(chosen, torch.from_numpy(rng.integers(0, n, len(picked))), -1)
+        repeat = torch.from_numpy(np.exp(rng.uniform(*np.log(IMAGE_REPEAT_M), len(picked)))).float()
+        # A faint tint: the image keeps its own colours, scenes still differ in hue.
+        tint = (0.75 + 0.25 * self.a / self.a.mean(0, keepdim=True).clamp_min(0.05)).clamp(0, 1.5)
+        return replace(
+            self,
+            pattern=torch.where(chosen, int(Pattern.IMAGE), self.pattern),
+            a=torch.where(chosen, tint, self.a),
+            param=torch.where(chosen, repeat, self.param),
+            texture=texture,
+            texels=images.permute(1, 0, 2, 3).reshape(3, -1).contiguous(),
+            side=side,
         )
 
 
@@ -212,6 +243,23 @@ def sky_colour(table: MaterialTable, mat: torch.Tensor, points: torch.Tensor, su
     return _mix(c, 0.95, cloud * ((h - 0.1) * 4).clamp(0, 1) * 0.8).clamp(0, 1)
 
 
+def _image(table: MaterialTable, mat: torch.Tensor, u: torch.Tensor, v: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    """Colour (3, m) of IMAGE materials `mat` at texture coordinates u, v (metres): their
+    library image, bilinearly sampled, repeating every `param` metres, upright on walls."""
+    S = table.side
+    x, y = u / param * S - 0.5, -v / param * S - 0.5
+    x0, y0 = torch.floor(x), torch.floor(y)
+    fx, fy = x - x0, y - y0
+    ix, iy = x0.long() % S, y0.long() % S
+    base = table.texture.index_select(0, mat) * (S * S)
+
+    def at(r: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return table.texels.index_select(1, base + r * S + c)
+
+    top = torch.lerp(at(iy, ix), at(iy, (ix + 1) % S), fx)
+    return torch.lerp(top, torch.lerp(at((iy + 1) % S, ix), at((iy + 1) % S, (ix + 1) % S), fx), fy)
+
+
 def albedo(table: MaterialTable, mat: torch.Tensor, points: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
     """Surface colour (3, M) of materials `mat` (M,) at world points (3, M) on surfaces whose
     normal is closest to world `axis` (M,): walls read (horizontal, y), floors (x, z)."""
@@ -234,4 +282,9 @@ def albedo(table: MaterialTable, mat: torch.Tensor, points: torch.Tensor, axis: 
         sel = (pattern == p).nonzero().squeeze(1)
         wf.index_copy_(1, sel, torch.stack(_PATTERNS[Pattern(p)](*inputs.index_select(1, sel))))
     a = table.a.index_select(1, mat)
-    return ((a + (table.b.index_select(1, mat) - a) * wf[0]) * wf[1]).clamp_(0, 1)
+    colour = (a + (table.b.index_select(1, mat) - a) * wf[0]) * wf[1]
+    image = (pattern == Pattern.IMAGE).nonzero().squeeze(1)
+    if image.numel():
+        u, v, _, param = inputs.index_select(1, image)
+        colour.index_copy_(1, image, _image(table, mat.index_select(0, image), u, v, param) * a.index_select(1, image))
+    return colour.clamp_(0, 1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from gwm_engine.model.classical import fill_holes
 from gwm_engine.scenes import FAMILIES, KINDS, make_scene, make_trajectory
 from gwm_engine.scenes.families import ALL_FAMILIES
 from gwm_engine.scenes.style import STYLES, stylise
+from gwm_engine.scenes.texture_library import TextureLibrary
 from gwm_engine.scenes.views import seed_view, sky_mask
 from gwm_engine.training.config import PER_SHARD
 from gwm_engine.world.session import SessionConfig, WorldSession
@@ -251,6 +253,10 @@ class SeedViewConfig:
     views_per_scene: int = 4  # views share a scene's build and shadow map
     supersample: int = 2
     stylised: float = 0.2  # share of views drawn as concept art (scenes/style.py)
+    # A texture library (scenes/texture_library.py), whose images then cover about this share of
+    # the scenes' textured materials. The same scenes and cameras as without one.
+    textures: str | None = None
+    texture_share: float = 0.5
 
 
 @dataclass
@@ -281,6 +287,11 @@ def render_seed_views(scene, rng: np.random.Generator, config: SeedViewConfig = 
                      np.array([scene.family] * n), np.array([scene.seed] * n))
 
 
+@lru_cache(maxsize=1)
+def _texture_images(path: str) -> torch.Tensor:
+    return TextureLibrary.load(path).images
+
+
 def _seed_view_shard(job: tuple[Path, range, SeedViewConfig, int]) -> None:
     path, indices, config, base_seed = job
     torch.set_num_threads(1)
@@ -289,6 +300,9 @@ def _seed_view_shard(job: tuple[Path, range, SeedViewConfig, int]) -> None:
         rng = np.random.default_rng([base_seed, 2, i])
         family = ALL_FAMILIES[i % len(ALL_FAMILIES)]
         scene = make_scene(family, HELD_OUT_SEEDS + int(rng.integers(0, 2**31 - HELD_OUT_SEEDS)))
+        if config.textures:
+            images = _texture_images(config.textures)
+            scene.materials = scene.materials.with_images(images, np.random.default_rng([base_seed, 3, i]), config.texture_share)
         parts.append(render_seed_views(scene, rng, config))
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **{k: np.concatenate([getattr(p, k) for p in parts]) for k in SeedViews.__dataclass_fields__})

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
-from gwm_engine.training.data import SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
+from gwm_engine.training.data import SeedViewConfig, SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
 
 WEIGHTS = {"structure": 1.0, "gradient": 0.5, "scale": 1.0, "sky": 0.2}
 # The scale head starts from nothing and must learn shifts of several units of log-depth (a
@@ -184,6 +184,9 @@ def main() -> None:
     p.add_argument("--scenes", type=int, default=0, help="first render seed views of this many training scenes into --data "
                    "(shards already there are kept)")
     p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
+    p.add_argument("--textures", help="a texture library (python -m gwm_engine.scenes.texture_library) for the rendered views")
+    p.add_argument("--texture-share", type=float, default=SeedViewConfig.texture_share,
+                   help="share of the scenes' textured materials that take a library image")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path)
     p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")),
@@ -199,7 +202,8 @@ def main() -> None:
     p.add_argument("--validation-scenes", type=int, default=4, help="per family, scene seeds 500 and up")
     args = p.parse_args()
     if args.scenes:
-        write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers)
+        views = SeedViewConfig(textures=args.textures, texture_share=args.texture_share)
+        write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers, config=views)
     cfg = SeedDepthConfig(args.data, args.out, args.init, args.widths, args.steps, args.batch, args.lr, args.warmup,
                           args.seed, validate_every=args.validate_every, threads=args.threads, bf16=args.bf16)
     train_seed_depth(cfg, validation_views(args.validation_scenes))
