@@ -4,13 +4,14 @@
         --package openarena-088-data --licence GPL-2+ --include textures/ models/
 
 Sources are folders or zip archives (a game's .pk3 is a zip) of JPEG, PNG or TGA images. Each
-is centre-cropped to a square and resized to `size` texels; images that are mostly transparent
+is centre-cropped to a square and resized to `size` texels. Skipped: images mostly transparent
 (decals, sprites), nearly uniform (masks, light maps) or mostly black (glows and effects drawn
-over black, to be added to a scene rather than seen) are skipped, and `--include` keeps only the
-paths under the given folders (a game's HUD graphics and level screenshots are not surfaces). The file keeps every
-texture's name and the package and licence it came from: a data set rendered with it must say
-where its textures came from. Tests and the shipped model never need such a file; it only feeds
-`training.data.write_seed_view_shards` (`SeedViewConfig.textures`).
+over black); `--include` keeps only paths under the given folders (a game's HUD graphics and
+level screenshots are not surfaces). The file keeps every texture's name and the package and
+licence it came from: a data set rendered with it must say where its textures came from. Tests
+and the shipped model never need such a file; it only feeds
+`training.data.write_seed_view_shards` (`SeedViewConfig.textures`). Images are not mip-mapped:
+a far, finely textured wall shimmers between views as much as the procedural patterns do.
 """
 
 from __future__ import annotations
