@@ -10,8 +10,8 @@ over black); `--include` keeps only paths under the given folders (a game's HUD 
 level screenshots are not surfaces). The file keeps every texture's name and the package and
 licence it came from: a data set rendered with it must say where its textures came from. Tests
 and the shipped model never need such a file; it only feeds
-`training.data.write_seed_view_shards` (`SeedViewConfig.textures`). Images are not mip-mapped:
-a far, finely textured wall shimmers between views as much as the procedural patterns do.
+`training.data.write_seed_view_shards` (`SeedViewConfig.textures`). Images are not mip-mapped,
+so a far, finely textured wall aliases: the renderer's 2x2 supersampling is the only filter.
 """
 
 from __future__ import annotations
