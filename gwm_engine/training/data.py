@@ -269,8 +269,19 @@ class SeedViews:
     scene_seed: np.ndarray  # (N,)
 
 
+@lru_cache(maxsize=1)
+def _texture_images(path: str) -> torch.Tensor:
+    return TextureLibrary.load(path).images
+
+
 def render_seed_views(scene, rng: np.random.Generator, config: SeedViewConfig = SeedViewConfig()) -> SeedViews:
-    """`config.views_per_scene` seed views of `scene` (scenes.views.seed_view)."""
+    """`config.views_per_scene` seed views of `scene` (scenes.views.seed_view), its materials
+    first given `config.textures`'s images where that is set (drawn from the scene's seed, not
+    from `rng`, so the cameras are the same either way)."""
+    if config.textures:
+        images = _texture_images(config.textures)
+        rng_textures = np.random.default_rng([ALL_FAMILIES.index(scene.family), scene.seed, 3])
+        scene.materials = scene.materials.with_images(images, rng_textures, config.texture_share)
     rgbs, depths, skies, fovs = [], [], [], []
     for _ in range(config.views_per_scene):
         pose, fov = seed_view(scene, rng)
@@ -287,11 +298,6 @@ def render_seed_views(scene, rng: np.random.Generator, config: SeedViewConfig = 
                      np.array([scene.family] * n), np.array([scene.seed] * n))
 
 
-@lru_cache(maxsize=1)
-def _texture_images(path: str) -> torch.Tensor:
-    return TextureLibrary.load(path).images
-
-
 def _seed_view_shard(job: tuple[Path, range, SeedViewConfig, int]) -> None:
     path, indices, config, base_seed = job
     torch.set_num_threads(1)
@@ -300,9 +306,6 @@ def _seed_view_shard(job: tuple[Path, range, SeedViewConfig, int]) -> None:
         rng = np.random.default_rng([base_seed, 2, i])
         family = ALL_FAMILIES[i % len(ALL_FAMILIES)]
         scene = make_scene(family, HELD_OUT_SEEDS + int(rng.integers(0, 2**31 - HELD_OUT_SEEDS)))
-        if config.textures:
-            images = _texture_images(config.textures)
-            scene.materials = scene.materials.with_images(images, np.random.default_rng([base_seed, 3, i]), config.texture_share)
         parts.append(render_seed_views(scene, rng, config))
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **{k: np.concatenate([getattr(p, k) for p in parts]) for k in SeedViews.__dataclass_fields__})
