@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from gwm_engine.errors import InvalidInput
 from gwm_engine.settings import (
     backend_setting,
     check,
@@ -32,8 +34,12 @@ class QualityConfig:
     seed_scenes: int = setting(8, "held-out seed views per scene kind for the seed-depth table (0: none)", low=0)
     previous_weights: str | None = setting(None, "a second model whose seed depth is scored beside the first "
                                            "(e.g. an earlier weights file)")
+    textures: str | None = setting(None, "a texture library (python -m gwm_engine.scenes.texture_library): the seed-depth "
+                                   "table adds a row of the same held-out scenes with real textures")
 
     def validate(self) -> QualityConfig:
         """Raise InvalidInput for settings the run cannot use; returns self."""
         check(self)
+        if self.textures is not None and not Path(self.textures).is_file():
+            raise InvalidInput(f"texture library not found: {self.textures}")
         return self

@@ -162,7 +162,7 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
         }
     report["model_name"] = models["learned"].name
     if cfg.seed_scenes:
-        views = eval_views(SeedDepthEvalConfig(cfg.seed_scenes))
+        views = eval_views(SeedDepthEvalConfig(cfg.seed_scenes, textures=cfg.textures))
         report["seed_kinds"] = {"learned": score_model(models["learned"], views)}
         if cfg.previous_weights:
             previous = load_model(cfg.previous_weights, backend=cfg.backend, device=cfg.device)
