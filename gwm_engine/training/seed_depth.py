@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
 from gwm_engine.training.data import SeedViewConfig, SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
@@ -99,26 +100,6 @@ def batches(views: SeedViews, batch: int, rng: np.random.Generator):
         yield rgb, rays, depth, sky
 
 
-@torch.no_grad()
-def abs_rel(model: LearnedModel, views: SeedViews, cap_m: float = 80.0) -> tuple[float, float]:
-    """(median-aligned, metric) AbsRel over views, where the truth is nearer than cap_m, of the
-    depth the model gives at run time (mirror average, far guard): the network's raw output
-    swings with every checkpoint where a pale wall flips to sky, which the run-time path
-    refuses, so choosing on it would choose on one view."""
-    aligned, metric = [], []
-    for i in range(len(views.fov_deg)):
-        rgb = torch.from_numpy(views.rgb[i]).permute(2, 0, 1)[None].float() / 255
-        est = model.estimate_depth(rgb, float(views.fov_deg[i]))[0, 0].numpy()
-        truth = views.depth[i].astype(np.float32)
-        keep = truth <= cap_m
-        if keep.sum() < 10:
-            continue
-        e, t = est[keep], truth[keep]
-        metric.append(float(np.mean(np.abs(e - t) / t)))
-        aligned.append(float(np.mean(np.abs(e * np.median(t) / np.median(e) - t) / t)))
-    return float(np.mean(aligned)), float(np.mean(metric))
-
-
 def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) -> Path:
     """Train; returns the weights file (cfg.out/weights.pt): the best depth network on
     `validation` (the mean of median-aligned and metric AbsRel: a world needs both its shape and
@@ -163,8 +144,13 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         row |= {"step": step + 1, "lr": lr, "views": len(views.fov_deg), "prior_weight": round(net.prior_weight.item(), 4),
                 "s": round(time.perf_counter() - t0, 1)}
         if validation is not None and ((step + 1) % cfg.validate_every == 0 or step + 1 == cfg.steps):
+            # Scored as `eval` scores it, on the depth a session gets (mirror average, far
+            # guard): the raw output swings with every checkpoint where a pale wall flips to
+            # sky, which the run-time path refuses, so choosing on it chose on one view.
             model = LearnedModel(preset, net, start.completion_net)  # (puts net in eval mode)
-            row["val_aligned"], row["val_metric"] = abs_rel(model, validation)
+            with torch.no_grad():
+                scored = score_model(model, {"validation": validation})["all"]
+            row["val_aligned"], row["val_metric"] = scored["aligned_absrel"], scored["metric_absrel"]
             score = (row["val_aligned"] + row["val_metric"]) / 2
             if score < best:
                 best = score
