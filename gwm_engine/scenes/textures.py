@@ -59,8 +59,7 @@ class MaterialTable:
     param: torch.Tensor  # (K,)
     offset: torch.Tensor  # (K,) shift along the texture's u axis
     texture: torch.Tensor | None = None  # (K,) int64 library image of each IMAGE material, else -1
-    texels: torch.Tensor | None = None  # (3, N * S * S) the library's images, flattened for gathers
-    side: int = 0  # S: texels a side
+    images: torch.Tensor | None = None  # (N, 3, S, S) the library's images, shared, not copied
 
     @classmethod
     def build(cls, materials: list[Material], generator: torch.Generator) -> MaterialTable:
@@ -79,10 +78,9 @@ class MaterialTable:
     def with_images(self, images: torch.Tensor, rng: np.random.Generator, share: float) -> MaterialTable:
         """This table with each TEXTURABLE material, with probability `share`, turned into a
         random one of `images` (N, 3, S, S), tinted by its own colour and repeated every 0.8-4 m."""
-        n, _, side, _ = images.shape
         picked = (rng.random(len(self.pattern)) < share) & np.isin(self.pattern.numpy(), [int(p) for p in TEXTURABLE])
         chosen = torch.from_numpy(picked)
-        texture = torch.where(chosen, torch.from_numpy(rng.integers(0, n, len(picked))), -1)
+        texture = torch.where(chosen, torch.from_numpy(rng.integers(0, len(images), len(picked))), -1)
         repeat = torch.from_numpy(np.exp(rng.uniform(*np.log(IMAGE_REPEAT_M), len(picked)))).float()
         # A faint tint: the image keeps its own colours, scenes still differ in hue.
         tint = (0.75 + 0.25 * self.a / self.a.mean(0, keepdim=True).clamp_min(0.05)).clamp(0, 1.5)
@@ -92,8 +90,7 @@ class MaterialTable:
             a=torch.where(chosen, tint, self.a),
             param=torch.where(chosen, repeat, self.param),
             texture=texture,
-            texels=images.permute(1, 0, 2, 3).reshape(3, -1).contiguous(),
-            side=side,
+            images=images,
         )
 
 
@@ -246,15 +243,17 @@ def sky_colour(table: MaterialTable, mat: torch.Tensor, points: torch.Tensor, su
 def _image(table: MaterialTable, mat: torch.Tensor, u: torch.Tensor, v: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
     """Colour (3, m) of IMAGE materials `mat` at texture coordinates u, v (metres): their
     library image, bilinearly sampled, repeating every `param` metres, upright on walls."""
-    S = table.side
+    S = table.images.shape[-1]
     x, y = u / param * S - 0.5, -v / param * S - 0.5
     x0, y0 = torch.floor(x), torch.floor(y)
     fx, fy = x - x0, y - y0
     ix, iy = x0.long() % S, y0.long() % S
-    base = table.texture.index_select(0, mat) * (S * S)
+    # Flat offsets into the (N, 3, S, S) images of each pixel's image and channel: (3, m).
+    base = (table.texture.index_select(0, mat) * 3 + torch.arange(3)[:, None]) * (S * S)
+    flat = table.images.reshape(-1)
 
     def at(r: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        return table.texels.index_select(1, base + r * S + c)
+        return flat.take(base + r * S + c)
 
     top = torch.lerp(at(iy, ix), at(iy, (ix + 1) % S), fx)
     return torch.lerp(top, torch.lerp(at((iy + 1) % S, ix), at((iy + 1) % S, (ix + 1) % S), fx), fy)

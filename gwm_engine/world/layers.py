@@ -65,7 +65,7 @@ class ViewLayer:
         inv = torch.where(valid, self.depth.clamp_min(1e-6).reciprocal(), 0.0)
         corners = torch.stack([inv[:-1, :-1], inv[:-1, 1:], inv[1:, :-1], inv[1:, 1:]])  # (4, H-1, W-1)
         lo, hi = corners.amin(0), corners.amax(0)
-        torn = (lo <= 0) | (hi - lo > EDGE_JUMP * hi)
+        torn = _torn(lo, hi)
         self.edge = torch.ones(H, W, dtype=torch.bool)
         self.edge[:-1, :-1] = torn
         self.torn_quads = (torn & (hi > 0)).reshape(-1).nonzero().squeeze(1)
@@ -119,8 +119,7 @@ class ViewLayer:
         inner = torch.nn.functional.pad(inv[1:-1, 1:-1][None, None], (2, 2, 2, 2), mode="replicate")[0, 0]
         ring = torch.ones_like(p, dtype=torch.bool)
         ring[1:-1, 1:-1] = False
-        same_surface = (p - inner).abs() <= EDGE_JUMP * torch.maximum(p, inner)
-        outward = torch.where(same_surface, 2 * p - inner, p)
+        outward = torch.where(_torn(torch.minimum(p, inner), torch.maximum(p, inner)), p, 2 * p - inner)
         inv_padded = torch.where(ring, outward, p)
         depth_padded = torch.where(inv_padded > 0, inv_padded.clamp_min(1e-9).reciprocal(), 0.0)
         rgb_padded = torch.nn.functional.pad(rgb.permute(2, 0, 1)[None].float(), (1, 1, 1, 1), mode="replicate")[0]
@@ -204,6 +203,11 @@ class ViewLayer:
         if su.numel() == 0:
             return None
         return Samples.make(su, sv, sd, table(self.colour.index_select(0, corner)), self.rank, K, valid)
+
+
+def _torn(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """Whether inverse depths spanning lo..hi lie across a depth edge (or touch an empty pixel)."""
+    return (lo <= 0) | (hi - lo > EDGE_JUMP * hi)
 
 
 def _camera(K: Intrinsics) -> np.ndarray:
