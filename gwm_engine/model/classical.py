@@ -121,10 +121,40 @@ def _pull_push_compiled(x: np.ndarray, w: np.ndarray, default: np.ndarray, out: 
 
 
 def fill_holes(rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The splatted rgb (B, 3, H, W) and depth (B, 1, H, W) with holes (mask 0) pull-push filled;
-    a view with nothing known at all (turned to face unseen territory) is grey at the far wall."""
+    """The splatted rgb (B, 3, H, W) and depth (B, 1, H, W) with holes (mask 0) filled: colour by
+    pull-push, depth continued along rows (`extend_depth`); a view with nothing known at all
+    (turned to face unseen territory) is grey at the far wall."""
     filled = pull_push(torch.cat([rgb, depth], dim=1), mask, torch.tensor([0.5, 0.5, 0.5, FAR_M], dtype=rgb.dtype, device=rgb.device))
-    return filled[:, :3].clamp(0, 1), filled[:, 3:].clamp_min(NEAR_FILL_M)
+    return filled[:, :3].clamp(0, 1), extend_depth(depth, mask, filled[:, 3:]).clamp_min(NEAR_FILL_M)
+
+
+def extend_depth(depth: torch.Tensor, mask: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+    """Depth (B, 1, H, W) with its holes (mask < 0.5) continued along their rows from the nearest
+    known pixels: the farther of the two where both sides have one (a hole beside a nearer surface
+    is what that surface uncovered: the background), the one side's where only one has (new
+    territory past the view's edge: a level camera's ground keeps its depth along a row, the sky
+    stays sky). Rows with nothing known take the same along columns, and `fallback` is kept where
+    neither has anything. Pull-push's average would blend ground with the sky dome behind it
+    and put generated ground hundreds of metres out (benchmarks/RESULTS.md)."""
+    known = mask >= 0.5
+    value, found = _along(depth, known)
+    value_t, found_t = _along(depth.transpose(-1, -2), known.transpose(-1, -2))
+    value = torch.where(found, value, torch.where(found_t.transpose(-1, -2), value_t.transpose(-1, -2), fallback))
+    return torch.where(known, depth, value)
+
+
+def _along(depth: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each pixel, the farther depth of the nearest known pixels to its left and right (or
+    the one side's), and whether its row has any."""
+    W = depth.shape[-1]
+    index = torch.arange(W, device=depth.device).expand_as(depth)
+    none = torch.full_like(index, -1)
+    left = torch.where(known, index, none).cummax(-1).values  # nearest known at or left of each pixel; -1: none
+    right = (W - 1 - torch.where(known.flip(-1), index, none).cummax(-1).values).flip(-1)  # W: none
+    has_left, has_right = left >= 0, right < W
+    d_left, d_right = depth.gather(-1, left.clamp_min(0)), depth.gather(-1, right.clamp_max(W - 1))
+    value = torch.where(has_left & has_right, torch.maximum(d_left, d_right), torch.where(has_left, d_left, d_right))
+    return value, has_left | has_right
 
 
 class ClassicalModel(WorldModel):

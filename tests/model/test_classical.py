@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from gwm_engine.model.classical import FAR_M, ClassicalModel, _pull_push_tensors, pull_push
+from gwm_engine.model.classical import FAR_M, ClassicalModel, _pull_push_tensors, fill_holes, pull_push
+from gwm_engine.model.depth import MAX_DEPTH_M
 
 
 def test_pull_push_keeps_known_pixels_and_fills_holes_smoothly():
@@ -44,3 +45,18 @@ def test_the_compiled_pull_push_is_the_tensor_one(size):
     assert torch.allclose(fast, reference, rtol=1e-5, atol=1e-5)
     known = (w == 1).expand_as(x)
     assert torch.equal(fast[known], x[known])  # known pixels come back bit for bit
+
+
+def test_hole_depth_continues_along_rows_from_the_background_side():
+    rows = torch.linspace(2.0, 30.0, 8).view(1, 1, 8, 1).expand(1, 1, 8, 16).clone()  # a level camera's ground
+    rows[..., :2, :] = MAX_DEPTH_M  # sky above it
+    depth, mask = rows.clone(), torch.ones(1, 1, 8, 16)
+    mask[..., :, :6] = 0  # a turn's new territory past the left edge
+    depth[..., 4, 10:12] = 1.0  # a near post ...
+    mask[..., 4, 12:14] = 0  # ... and what a step uncovered beside it
+    mask[..., 7, :] = 0  # a row with nothing known: its column's
+    _, filled = fill_holes(torch.rand(1, 3, 8, 16) * mask, depth * mask, mask)
+    assert torch.equal(filled[..., :7, :6], rows[..., :7, :6])  # ground keeps its row's depth, the sky stays sky
+    assert torch.equal(filled[..., 4, 12:14], rows[..., 4, 12:14])  # the background, not the post
+    assert torch.equal(filled[..., 7, 6:], depth[..., 6, 6:])  # the nearest known along the column
+    assert (filled[..., 7, :6] > 0).all()
