@@ -32,6 +32,8 @@ class QualityConfig:
     depth_kind: str = depth_kind_setting()
     inpaint_model: str | None = inpaint_model_setting()  # the learned model's sessions then generate at seed time
     seed_scenes: int = setting(8, "held-out seed views per scene kind for the seed-depth table (0: none)", low=0)
+    generation_scenes: int = setting(4, "held-out views per scene kind for the generation table: holes painted by "
+                                     "pull-push, the per-frame network and the generator (0: none)", low=0)
     previous_weights: str | None = setting(None, "a second model whose seed depth is scored beside the first "
                                            "(e.g. an earlier weights file)")
     textures: str | None = setting(None, "a texture library (python -m gwm_engine.scenes.texture_library): the seed-depth "

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from gwm_engine.evaluation.config import QualityConfig
+from gwm_engine.evaluation.generation import format_generation_table, generation_examples, score_fills
 from gwm_engine.evaluation.metrics import depth_errors, high_frequency, inner, ssim_map
 from gwm_engine.evaluation.seed_depth import SeedDepthEvalConfig, eval_views, format_table, score_model
 from gwm_engine.geometry.actions import CameraAction
@@ -167,6 +168,10 @@ def run_quality(cfg: QualityConfig | None = None) -> dict:
         if cfg.previous_weights:
             previous = load_model(cfg.previous_weights, backend=cfg.backend, device=cfg.device)
             report["seed_kinds"]["previous"] = score_model(previous, views)
+    if cfg.generation_scenes:
+        learned = models["learned"]
+        fills = {"pull-push": learned.quick_fill, "per-frame network": learned.complete, "generator": learned.generate}
+        report["generation"] = score_fills(fills, generation_examples(cfg.generation_scenes))
     report["wall_s"] = time.perf_counter() - t0
     return report
 
@@ -207,5 +212,7 @@ def format_report(report: dict) -> str:
     lines += [""] + [f"{'PASS' if ok else 'MISS'}  {text}" for text, ok in checks]
     if "seed_kinds" in report:
         lines += ["", format_table(report["seed_kinds"], SeedDepthEvalConfig(cfg.seed_scenes))]
+    if "generation" in report:
+        lines += ["", format_generation_table(report["generation"], cfg.generation_scenes)]
     lines.append(f"({report['wall_s']:.0f} s)")
     return "\n".join(lines)

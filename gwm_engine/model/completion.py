@@ -33,6 +33,33 @@ class CompletionNet(nn.Module):
         # units within a few hundred steps and settled on a zero residual.
         self.unet = UNet(5 * 4, 4 * 4, self.widths, leak=0.1)  # 2x2 pixel unshuffle, as in DepthNet
 
+    def widened(self, widths: tuple[int, ...]) -> CompletionNet:
+        """A network of `widths` (as many levels, none narrower) that computes exactly what this
+        one does: its weights in the old channels, the new channels' outgoing weights zero (so
+        they start silent) and their incoming ones freshly drawn (so they can learn). A larger
+        network starts from what this one learned instead of from nothing."""
+        if len(widths) != len(self.widths) or any(n < o for n, o in zip(widths, self.widths)):
+            raise ValueError(f"cannot widen {self.widths} to {widths}: same levels, none narrower")
+        wide = CompletionNet(widths)
+        old = dict(self.named_modules())
+        for name, conv in wide.named_modules():
+            if not isinstance(conv, nn.Conv2d):
+                continue
+            src = old[name]
+            o, i = src.weight.shape[:2]
+            # Where each old input channel sits in the new input: a decoder block's input is its
+            # coarser level's features, then the skip's, so the skip's channels move up.
+            index = torch.arange(i)
+            if name.startswith("unet.dec.") and (name.endswith(".conv1") or name.endswith(".skip")):
+                level = int(name.split(".")[2])
+                coarse_old, coarse_new = self.widths[level + 1], widths[level + 1]
+                index = torch.where(index < coarse_old, index, index - coarse_old + coarse_new)
+            with torch.no_grad():
+                conv.weight[:o] = 0
+                conv.weight[:o, index] = src.weight
+                conv.bias[:o] = src.bias
+        return wide
+
     def forward(self, rgb: torch.Tensor, depth: torch.Tensor, coverage: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         log_depth = (torch.log(depth.clamp(MIN_DEPTH_M, MAX_DEPTH_M)) - LOG_MID) / LOG_SCALE
         x = torch.cat([(rgb - 0.5) * 2, log_depth, coverage], dim=1)  # (B, 5, h, w)

@@ -8,6 +8,7 @@ hole edges keep full-resolution continuity with the cached pixels around them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -39,11 +40,15 @@ class Preset:
     depth_widths: tuple[int, ...] = (32, 64, 96, 128, 192)
     depth_arch: str = "structure-scale"  # a key of depth.DEPTH_ARCHS
     completion_widths: tuple[int, ...] = (32, 48, 64, 96)
+    # The generator: a larger completion network that runs only off the frame loop (seed time and
+    # ahead of the player, world/generate.py). Empty: none; generation uses the completion network.
+    generator_widths: tuple[int, ...] = ()
 
     @property
     def multiple(self) -> int:
         """Working sides are multiples of this: the pixel unshuffle times the U-Net's halvings."""
-        return 2 * 2 ** (max(len(self.depth_widths), len(self.completion_widths)) - 1)
+        levels = max(len(self.depth_widths), len(self.completion_widths), len(self.generator_widths))
+        return 2 * 2 ** (levels - 1)
 
     def work_size(self, height: int, width: int) -> tuple[int, int]:
         scale = min(1.0, self.work_side / min(height, width))
@@ -52,7 +57,8 @@ class Preset:
 
 
 def network_specs(preset: Preset) -> tuple[NetworkSpec, NetworkSpec]:
-    """The two networks' interfaces (depth, completion), as the runtime and exports see them.
+    """The two networks' interfaces (depth, completion), as the runtime and exports see them; a
+    generator's is the completion network's under its own name (`generator_spec`).
 
     The TensorRT profile covers what `work_size` gives frames up to 4:1 landscape, batched up to
     16 views (8 stereo sessions); its opt shape is the working size of 16:9 frames.
@@ -75,6 +81,10 @@ def network_specs(preset: Preset) -> tuple[NetworkSpec, NetworkSpec]:
         m, profile,
     )
     return depth, completion
+
+
+def generator_spec(preset: Preset) -> NetworkSpec:
+    return dataclasses.replace(network_specs(preset)[1], name="generator")
 
 
 PRESETS = {
@@ -104,19 +114,24 @@ class LearnedModel(WorldModel):
     version = "1.0.0"
 
     def __init__(self, preset: Preset = Preset(), depth_net: nn.Module | None = None, completion_net: CompletionNet | None = None,
-                 backend: Backend | None = None):
+                 backend: Backend | None = None, generator_net: CompletionNet | None = None):
         self.preset = preset
         self.name = f"gwm-{preset.name}"
         self.depth_net = (depth_net or DEPTH_ARCHS[preset.depth_arch](preset.depth_widths)).eval()
         self.completion_net = (completion_net or CompletionNet(preset.completion_widths)).eval()
+        self.generator_net = None
+        if preset.generator_widths:
+            self.generator_net = (generator_net or CompletionNet(preset.generator_widths)).eval()
         # Without a backend (training) the modules run as built: no moving or reformatting them.
         self.backend = backend or TorchBackend(TorchOptions(channels_last=False))
         depth_spec, completion_spec = network_specs(preset)
         self._depth = self.backend.load(self.depth_net, depth_spec)
         self._completion = self.backend.load(self.completion_net, completion_spec)
+        self._generator = self.backend.load(self.generator_net, generator_spec(preset)) if self.generator_net else None
 
     def networks(self) -> list[tuple[nn.Module, NetworkSpec]]:
-        return [(self.depth_net, self._depth.spec), (self.completion_net, self._completion.spec)]
+        nets = [(self.depth_net, self._depth.spec), (self.completion_net, self._completion.spec)]
+        return nets + ([(self.generator_net, self._generator.spec)] if self._generator else [])
 
     def describe(self) -> ModelInfo:
         b = self.backend
@@ -145,13 +160,16 @@ class LearnedModel(WorldModel):
             raise InvalidInput(f"weights {path} need depth network {preset.depth_arch!r}, which this version does not know")
         depth_net = DEPTH_ARCHS[preset.depth_arch](preset.depth_widths)
         completion_net = CompletionNet(preset.completion_widths)
+        generator_net = CompletionNet(preset.generator_widths) if preset.generator_widths else None
         try:
             depth_net.load_state_dict({k: v.float() for k, v in doc["depth"].items()})
             completion_net.load_state_dict({k: v.float() for k, v in doc["completion"].items()})
-        except RuntimeError as e:
+            if generator_net is not None:
+                generator_net.load_state_dict({k: v.float() for k, v in doc["generator"].items()})
+        except (RuntimeError, KeyError) as e:
             raise InvalidInput(f"weights {path} do not fit preset {preset.name}: {e}") from None
         # The backend gets the networks with their weights in: onnx exports them as they are.
-        model = cls(preset, depth_net, completion_net, backend)
+        model = cls(preset, depth_net, completion_net, backend, generator_net)
         model.meta = dict(doc.get("meta", {}))
         return model
 
@@ -160,6 +178,8 @@ class LearnedModel(WorldModel):
         half = lambda net: {k: v.detach().half() for k, v in net.state_dict().items()}  # noqa: E731
         doc = {"format": WEIGHTS_FORMAT, "preset": asdict(self.preset), "depth": half(self.depth_net),
                "completion": half(self.completion_net), "meta": dict(meta or {})}
+        if self.generator_net is not None:
+            doc["generator"] = half(self.generator_net)
         torch.save(doc, path)
 
     # -- WorldModel -----------------------------------------------------------------------
@@ -177,19 +197,25 @@ class LearnedModel(WorldModel):
         return guard_far_depth(torch.exp(log_depth), rgb)
 
     def complete(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._fill(self._completion, rgb, depth, mask)
+
+    def generate(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._fill(self._generator or self._completion, rgb, depth, mask)
+
+    def _fill(self, net: NetworkFn, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Most frames of a walk uncover a few cracks (under SMALL_HOLES of the view on 7 frames of
         # 10, benchmarks/RESULTS.md): pull-push closes those as well as the network would, and the
         # network's pass would cost more than the rest of the frame.
         big = (1 - mask.mean((1, 2, 3))) > SMALL_HOLES  # (B,)
         if bool(big.all()):
-            return completed(self._completion, rgb, depth, mask, self.preset)
+            return completed(net, rgb, depth, mask, self.preset)
         if not bool(big.any()):  # (indexing the batch costs more than the fill at 640x360)
             return self.quick_fill(rgb, depth, mask)
         out_rgb, out_depth = torch.empty_like(rgb), torch.empty_like(depth)
         small, i = (~big).nonzero().squeeze(1), big.nonzero().squeeze(1)
         out_rgb[small], out_depth[small] = _pull_push(rgb[small], depth[small], mask[small])
         if i.numel():
-            out_rgb[i], out_depth[i] = completed(self._completion, rgb[i], depth[i], mask[i], self.preset)
+            out_rgb[i], out_depth[i] = completed(net, rgb[i], depth[i], mask[i], self.preset)
         return out_rgb, out_depth
 
     def quick_fill(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

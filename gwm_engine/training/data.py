@@ -365,3 +365,29 @@ def held_out_seed_views(scenes_per_family: int, first_seed: int = 0,
 def validation_views(scenes_per_family: int) -> SeedViews:
     """Views for choosing among training runs: scene seeds VALIDATION_SEEDS and up."""
     return held_out_seed_views(scenes_per_family, VALIDATION_SEEDS)
+
+
+def generation_mask(depth: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """(1, H, W) float32, 1 where known, for a view's true depth (1, H, W): the holes generation
+    meets (world/generate.py) in a view of what the seed showed. New territory past one side of
+    the view (a turn; mostly sideways), the background just behind nearer surfaces on one side or
+    both (a step: a near edge uncovers what it hid), or both at once."""
+    _, H, W = depth.shape
+    known = torch.ones(1, H, W, dtype=torch.bool)
+    r = rng.random()
+    if r < 0.7:
+        side = int(rng.choice(4, p=[0.4, 0.4, 0.1, 0.1]))  # left, right, top, bottom
+        n = int(rng.uniform(0.15, 0.6) * (W if side < 2 else H))
+        band = [(slice(None), slice(None), slice(0, n)), (slice(None), slice(None), slice(W - n, W)),
+                (slice(None), slice(0, n)), (slice(None), slice(H - n, H))][side]
+        known[band] = False
+    if r > 0.4:
+        reach = int(rng.integers(2, max(3, W // 8)))
+        for direction in [(-1,), (1,), (-1, 1)][int(rng.integers(3))]:
+            padded = torch.nn.functional.pad(depth, (reach, reach), value=float("inf"))
+            # The nearest depth within `reach` pixels to that side of each pixel.
+            near = torch.stack([padded[..., reach + direction * k: reach + direction * k + W] for k in range(1, reach + 1)]).amin(0)
+            known &= ~(depth > 1.15 * near)
+    if known.float().mean() > 0.98:  # a view with no near edges: new territory instead
+        known[..., : W // 4] = False
+    return known.float()

@@ -11,7 +11,7 @@ scale apart.
 - sky: binary cross-entropy of the sky logit against the renderer's sky mask.
 
 Sky pixels are left out of the depth terms: their "depth" is the dome's. The completion network
-of the `--init` file is carried over unchanged into the saved weights.
+and generator of the `--init` file are carried over unchanged into the saved weights.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
             # Scored as `eval` scores it, on the depth a session gets (mirror average, far
             # guard): the raw output swings with every checkpoint where a pale wall flips to
             # sky, which the run-time path refuses, so choosing on it chose on one view.
-            model = LearnedModel(preset, net, start.completion_net)  # (puts net in eval mode)
+            model = LearnedModel(preset, net, start.completion_net, generator_net=start.generator_net)  # (puts net in eval mode)
             with torch.no_grad():
                 scored = score_model(model, {"validation": validation})["all"]
             row["val_aligned"], row["val_metric"] = scored["aligned_absrel"], scored["metric_absrel"]
@@ -160,7 +160,7 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         log.write(json.dumps(row) + "\n")
         log.flush()
     if validation is None:
-        LearnedModel(preset, net.eval(), start.completion_net).save(weights, {"steps": cfg.steps})
+        LearnedModel(preset, net.eval(), start.completion_net, generator_net=start.generator_net).save(weights, {"steps": cfg.steps})
     return weights
 
 

@@ -5,7 +5,7 @@ from gwm_engine.evaluation.quality import QualityConfig, format_report, run_qual
 
 
 def test_eval_compares_the_models_on_held_out_scenes():
-    report = run_quality(QualityConfig(trajectories=1, steps=4, size=(64, 48), seed_scenes=1))
+    report = run_quality(QualityConfig(trajectories=1, steps=4, size=(64, 48), seed_scenes=1, generation_scenes=1))
     m = report["models"]
     assert set(m) == {"learned", "learned ahead", "classical", "none"}
     # Black holes are far from the truth; any filler does better.
@@ -20,8 +20,11 @@ def test_eval_compares_the_models_on_held_out_scenes():
         assert m[name]["unseen_psnr"] > m["none"]["unseen_psnr"] + 3
     assert 0 < m["classical"]["hole_fraction"] < 1
     text = format_report(report)
-    # Five world-model targets and the two seed-depth targets (every kind, over all).
-    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 7
+    # Five world-model targets, the two seed-depth targets (every kind, over all) and three of generation.
+    assert "| learned (gwm-small) |" in text and text.count("PASS") + text.count("MISS") == 10
+    generation = report["generation"]
+    assert set(generation) == {"pull-push", "per-frame network", "generator"}
+    assert generation["pull-push"]["all"]["texture"] < generation["per-frame network"]["all"]["texture"] + 0.05
     assert "hole texture, learned:" in text
 
 

@@ -11,6 +11,7 @@ from gwm_engine.training.data import (
     DataConfig,
     SeedViewConfig,
     TrajectoryDataset,
+    generation_mask,
     held_out_seed_views,
     load_seed_views,
     load_shard,
@@ -88,3 +89,20 @@ def test_held_out_seed_views_are_reproducible_and_below_the_training_seeds():
     assert list(a.family) == ["figures", "figures", "city", "city"] and (a.scene_seed < VALIDATION_SEEDS).all()
     assert np.array_equal(a.rgb[3], b.rgb[0]) and np.array_equal(a.depth[3], b.depth[0])
     assert (validation_views(1).scene_seed == VALIDATION_SEEDS).all()
+
+
+def test_generation_holes_are_a_turns_band_or_the_background_beside_a_near_surface():
+    flat = torch.full((1, 64, 64), 10.0)
+    box = flat.clone()
+    box[..., 24:40, 24:40] = 2.0
+    near = torch.zeros(1, 64, 64, dtype=torch.bool)
+    near[..., 24:40, 24 - 64 // 8:40 + 64 // 8] = True  # what a box's edge can uncover, row by row
+    near[..., 24:40, 24:40] = False
+    stepped = 0
+    for seed in range(40):
+        holes = generation_mask(box, np.random.default_rng(seed)) < 0.5
+        band = generation_mask(flat, np.random.default_rng(seed)) < 0.5  # the same draws, no edges to step past
+        assert 0.02 <= holes.float().mean() < 0.8
+        assert not (holes & ~band & ~near).any()  # nothing but a band and the background beside the box
+        stepped += bool((holes & ~band).any())
+    assert stepped >= 10
