@@ -135,17 +135,26 @@ def extend_depth(depth: torch.Tensor, mask: torch.Tensor, fallback: torch.Tensor
     territory past the view's edge: a level camera's ground keeps its depth along a row, the sky
     stays sky). Rows with nothing known take the same along columns, and `fallback` is kept where
     neither has anything. Pull-push's average would blend ground with the sky dome behind it
-    and put generated ground hundreds of metres out (benchmarks/RESULTS.md)."""
+    and put generated ground hundreds of metres out (benchmarks/RESULTS.md).
+
+    On the CPU, compiled loops run it (one pass each way along a row), as they run pull-push."""
     known = mask >= 0.5
-    value, found = _along(depth, known)
-    value_t, found_t = _along(depth.transpose(-1, -2), known.transpose(-1, -2))
-    value = torch.where(found, value, torch.where(found_t.transpose(-1, -2), value_t.transpose(-1, -2), fallback))
-    return torch.where(known, depth, value)
+    value = _along(depth, known)
+    missing = value < 0  # rows with nothing known
+    if bool(missing.any()):
+        columns = _along(depth.transpose(-1, -2).contiguous(), known.transpose(-1, -2).contiguous()).transpose(-1, -2)
+        value = torch.where(missing, torch.where(columns < 0, fallback, columns), value)
+    return value
 
 
-def _along(depth: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each pixel, the farther depth of the nearest known pixels to its left and right (or
-    the one side's), and whether its row has any."""
+def _along(depth: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """depth (B, 1, H, W) where known; elsewhere the farther depth of the nearest known pixels to
+    the left and right (or the one side's), and -1 in a row with nothing known."""
+    if depth.device.type == "cpu" and not depth.requires_grad and depth.dtype == torch.float32:
+        out = torch.empty_like(depth)
+        W = depth.shape[-1]
+        _along_compiled(depth.contiguous().view(-1, W).numpy(), known.contiguous().view(-1, W).numpy(), out.view(-1, W).numpy())
+        return out
     W = depth.shape[-1]
     index = torch.arange(W, device=depth.device).expand_as(depth)
     none = torch.full_like(index, -1)
@@ -154,7 +163,25 @@ def _along(depth: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torc
     has_left, has_right = left >= 0, right < W
     d_left, d_right = depth.gather(-1, left.clamp_min(0)), depth.gather(-1, right.clamp_max(W - 1))
     value = torch.where(has_left & has_right, torch.maximum(d_left, d_right), torch.where(has_left, d_left, d_right))
-    return value, has_left | has_right
+    return torch.where(known, depth, torch.where(has_left | has_right, value, torch.full_like(value, -1.0)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _along_compiled(depth: np.ndarray, known: np.ndarray, out: np.ndarray) -> None:
+    """_along on rows (N, W) float32 / bool into out (N, W)."""
+    N, W = depth.shape
+    for i in range(N):
+        last = np.float32(-1.0)
+        for j in range(W):
+            if known[i, j]:
+                last = depth[i, j]
+            out[i, j] = last
+        last = np.float32(-1.0)
+        for j in range(W - 1, -1, -1):
+            if known[i, j]:
+                last = depth[i, j]
+            elif last > out[i, j]:  # the farther side, or the only one
+                out[i, j] = last
 
 
 class ClassicalModel(WorldModel):
