@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gwm_engine.model.classical import FAR_M, ClassicalModel, _pull_push_tensors, fill_holes, pull_push
+from gwm_engine.model.classical import FAR_M, ClassicalModel, _pull_push_tensors, extend_depth, fill_holes, pull_push
 from gwm_engine.model.depth import MAX_DEPTH_M
 
 
@@ -60,3 +60,15 @@ def test_hole_depth_continues_along_rows_from_the_background_side():
     assert torch.equal(filled[..., 4, 12:14], rows[..., 4, 12:14])  # the background, not the post
     assert torch.equal(filled[..., 7, 6:], depth[..., 6, 6:])  # the nearest known along the column
     assert (filled[..., 7, :6] > 0).all()
+
+
+def test_the_compiled_depth_extension_matches_the_tensor_ops_that_serve_gpus_and_training():
+    g = torch.Generator().manual_seed(0)
+    depth = torch.rand(3, 1, 40, 64, generator=g) * 20 + 0.5
+    mask = (torch.rand(3, 1, 40, 64, generator=g) > 0.3).float()
+    mask[0, :, :, :30] = 0
+    mask[1, :, 25:] = 0  # rows with nothing known
+    fallback = torch.full_like(depth, 7.0)
+    compiled = extend_depth(depth, mask, fallback)
+    tensors = extend_depth(depth.clone().requires_grad_(True), mask, fallback)  # autograd: the tensor path
+    assert torch.equal(compiled, tensors.detach()) and (compiled > 0).all()
