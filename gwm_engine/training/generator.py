@@ -189,7 +189,8 @@ def train_generator(cfg: GeneratorConfig, validation: Examples | None = None) ->
         if (step + 1) % cfg.validate_every == 0 or last:
             model = LearnedModel(preset, start.depth_net, start.completion_net, generator_net=copy.deepcopy(average).cpu())
             meta = {"networks": "generator", "init": str(cfg.init), "steps": step + 1,
-                    "config": json.loads(json.dumps(asdict(cfg), default=str))}
+                    "config": json.loads(json.dumps(asdict(cfg), default=str)),
+                    "carried": getattr(start, "meta", {})}  # what the init file said of the networks kept
             if validation is not None:
                 with torch.no_grad():
                     scored = score_fills({"generator": model.generate}, validation)["generator"]["all"]

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -148,23 +149,24 @@ def test_bad_weights_are_a_clear_error(tmp_path: Path):
 
 def test_a_generator_is_saved_loaded_listed_and_used_only_off_the_frame_path(tmp_path: Path):
     shipped = LearnedModel.load(DEFAULT_WEIGHTS)
-    preset = PRESETS["small"].__class__(**{**shipped.preset.__dict__, "generator_widths": (8, 16, 16, 24, 24)})
-    model = LearnedModel(preset, shipped.depth_net, shipped.completion_net)
+    assert [spec.name for _, spec in shipped.networks()] == ["depth", "completion", "generator"]
+    plain = LearnedModel(dataclasses.replace(shipped.preset, generator_widths=()), shipped.depth_net, shipped.completion_net)
+    model = LearnedModel(dataclasses.replace(shipped.preset, generator_widths=(8, 16, 16, 24, 24)), shipped.depth_net,
+                         shipped.completion_net)
     torch.nn.init.normal_(model.generator_net.unet.head.bias, 0.3)  # a generator that visibly differs
     model.save(tmp_path / "g.pt")
     loaded = LearnedModel.load(tmp_path / "g.pt")
-    assert [spec.name for _, spec in loaded.networks()] == ["depth", "completion", "generator"]
     assert loaded.preset.generator_widths == (8, 16, 16, 24, 24) and loaded.preset.multiple == 32
     rgb, depth, mask = torch.rand(1, 3, 64, 96), torch.rand(1, 1, 64, 96) * 10 + 0.5, torch.ones(1, 1, 64, 96)
     mask[..., :, :40] = 0
     with torch.inference_mode():
         generated, _ = loaded.generate(rgb * mask, depth * mask, mask)
         completed_, _ = loaded.complete(rgb * mask, depth * mask, mask)
-        per_frame, _ = shipped.complete(rgb * mask, depth * mask, mask)
+        per_frame, _ = plain.complete(rgb * mask, depth * mask, mask)
     hole = mask.expand_as(rgb) == 0
     assert torch.equal(completed_, per_frame)  # the frame's fill is the completion network's
     assert (generated - per_frame)[hole].abs().mean() > 0.05  # generation is the generator's
     # Weights without a generator generate with their completion network.
-    assert shipped.generator_net is None and len(shipped.networks()) == 2
+    assert plain.generator_net is None and len(plain.networks()) == 2
     with torch.inference_mode():
-        assert torch.equal(shipped.generate(rgb * mask, depth * mask, mask)[0], per_frame)
+        assert torch.equal(plain.generate(rgb * mask, depth * mask, mask)[0], per_frame)

@@ -168,7 +168,7 @@ def test_describe_names_the_pretrained_network_and_keeps_the_base_completion(exp
     model = with_pretrained_depth(bundled, exports["depth-anything-v2-small-hf"])
     info = model.describe()
     assert info.name == "gwm-small+depth-anything-v2"
-    assert [p.network for p in info.networks] == ["pretrained-depth", "depth", "completion"]
+    assert [p.network for p in info.networks] == ["pretrained-depth", "depth", "completion", "generator"]
     assert info.runs_on() == "onnx on CPUExecutionProvider" and info.settings["depth_model"]["output"] == "disparity"
     rgb = torch.rand(1, 3, 32, 32)
     depth = torch.full((1, 1, 32, 32), 3.0)

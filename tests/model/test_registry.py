@@ -16,7 +16,7 @@ def test_every_registered_name_builds_the_model_it_names(name):
 
 def test_describe_says_what_runs_the_networks():
     onnx = load_model(backend="onnx", device="cpu").describe()
-    assert [p.network for p in onnx.networks] == ["depth", "completion"]
+    assert [p.network for p in onnx.networks] == ["depth", "completion", "generator"]
     assert onnx.backends == ["onnx-cpu"] and onnx.runs_on() == "onnx on CPUExecutionProvider"
     torch_ = load_model(str(DEFAULT_WEIGHTS), backend="torch", device="cpu").describe()
     assert torch_.backends == ["torch-cpu"] and torch_.runs_on() == "torch on cpu"

@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from gwm_engine.model.learned import PRESETS, network_specs
+from gwm_engine.model.learned import PRESETS, generator_spec, network_specs
 from gwm_engine.runtime.export import OPSET
 
 
@@ -26,7 +26,7 @@ def test_export_writes_checked_files_and_reports_parity(exported):
     out, r = exported
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"] == "gwm-small" and manifest["version"] and manifest["opset"] == OPSET >= 17
-    assert [n["network"] for n in manifest["networks"]] == ["depth", "completion"]
+    assert [n["network"] for n in manifest["networks"]] == ["depth", "completion", "generator"]
     for net in manifest["networks"]:
         model = onnx.load(out / net["file"])
         onnx.checker.check_model(model, full_check=True)
@@ -46,7 +46,7 @@ def test_export_writes_checked_files_and_reports_parity(exported):
 def test_exported_graphs_run_at_any_batch_and_size_multiple(exported):
     out, _ = exported
     depth_spec, completion_spec = network_specs(PRESETS["small"])
-    for spec in (depth_spec, completion_spec):
+    for spec in (depth_spec, completion_spec, generator_spec(PRESETS["small"])):
         session = ort.InferenceSession(str(out / f"{spec.name}.onnx"), providers=["CPUExecutionProvider"])
         for b, h, w in [(1, 32, 32), (3, 64, 96), (2, 128, 224)]:
             ys = session.run(None, {t.name: x.numpy() for t, x in zip(spec.inputs, spec.sample(b, h, w))})

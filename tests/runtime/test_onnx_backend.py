@@ -33,7 +33,7 @@ def test_onnx_cpu_matches_torch(onnx_model, torch_model, batch, size):
 
 def test_export_is_cached_by_weights(onnx_model, cache_dir):
     files = sorted((cache_dir / "onnx").glob("*.onnx"))
-    assert [f.name.split("-")[0] for f in files] == ["completion", "depth"]
+    assert [f.name.split("-")[0] for f in files] == ["completion", "depth", "generator"]
     stamps = [f.stat().st_mtime_ns for f in files]
     again = load_model(backend="onnx", device="cpu")  # a daemon restart: nothing exported again
     assert sorted((cache_dir / "onnx").glob("*.onnx")) == files and [f.stat().st_mtime_ns for f in files] == stamps
