@@ -25,10 +25,10 @@ never waited for by a frame, at most `ahead_share` of its time busy; "determinis
 inside the step, so one seed and one list of actions make one world (tests, eval, fork, save
 and load).
 
-Both off by default (`SessionConfig.generate`, `.ahead`): with today's small completion network
-the generated territory is as blurred as the per-frame fill's, seed-time layers cost frame time
-when in view, and on a 2-core CPU generation ahead costs frames about what it saves them
-(benchmarks/RESULTS.md); it is where a larger generator's output goes.
+Both off by default (`SessionConfig.generate`, `.ahead`): the generator the weights carry
+(docs/MODEL_CARD.md) paints cleaner large holes than the per-frame network but still smooth
+ones, seed-time layers cost frame time when in view, and on a 2-core CPU generation ahead costs
+frames about what it saves them (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
