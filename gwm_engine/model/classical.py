@@ -150,12 +150,11 @@ def extend_depth(depth: torch.Tensor, mask: torch.Tensor, fallback: torch.Tensor
 def _along(depth: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """depth (B, 1, H, W) where known; elsewhere the farther depth of the nearest known pixels to
     the left and right (or the one side's), and -1 in a row with nothing known."""
+    W = depth.shape[-1]
     if depth.device.type == "cpu" and not depth.requires_grad and depth.dtype == torch.float32:
         out = torch.empty_like(depth)
-        W = depth.shape[-1]
         _along_compiled(depth.contiguous().view(-1, W).numpy(), known.contiguous().view(-1, W).numpy(), out.view(-1, W).numpy())
         return out
-    W = depth.shape[-1]
     index = torch.arange(W, device=depth.device).expand_as(depth)
     none = torch.full_like(index, -1)
     left = torch.where(known, index, none).cummax(-1).values  # nearest known at or left of each pixel; -1: none

@@ -383,8 +383,8 @@ def generation_mask(depth: torch.Tensor, rng: np.random.Generator) -> torch.Tens
         known[band] = False
     if r > 0.4:
         reach = int(rng.integers(2, max(3, W // 8)))
+        padded = torch.nn.functional.pad(depth, (reach, reach), value=float("inf"))
         for direction in [(-1,), (1,), (-1, 1)][int(rng.integers(3))]:
-            padded = torch.nn.functional.pad(depth, (reach, reach), value=float("inf"))
             # The nearest depth within `reach` pixels to that side of each pixel.
             near = torch.stack([padded[..., reach + direction * k: reach + direction * k + W] for k in range(1, reach + 1)]).amin(0)
             known &= ~(depth > 1.15 * near)

@@ -40,7 +40,7 @@ from gwm_engine.model.completion import CompletionNet
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
 from gwm_engine.model.learned import LearnedModel, Preset, completed
 from gwm_engine.training.data import SeedViews, augment_colour, generation_mask, load_seed_views
-from gwm_engine.training.train import gradient_l1
+from gwm_engine.training.train import gradient_l1, lr_at
 
 WEIGHTS = {"rgb": 1.0, "grad": 0.25, "depth": 0.5}
 
@@ -99,7 +99,7 @@ def batches(views: SeedViews, batch: int, rng: np.random.Generator):
 
 def fill(net: nn.Module, preset: Preset, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor):
     """The generator's answer for a view (B, 3 | 1, h, w) with holes (mask 0), on the run-time path."""
-    return completed(lambda *x: net(*x), rgb * mask, depth * mask, mask, preset)
+    return completed(net, rgb * mask, depth * mask, mask, preset)
 
 
 def losses(out_rgb: torch.Tensor, out_depth: torch.Tensor, rgb: torch.Tensor, depth: torch.Tensor,
@@ -149,7 +149,7 @@ def train_generator(cfg: GeneratorConfig, validation: Examples | None = None) ->
         if step % cfg.reload_every == 0:
             views = load_seed_views(sorted(cfg.data.glob("views-*[0-9].npz")))
             stream = batches(views, cfg.batch, rng)
-        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / cfg.steps)))
+        lr = lr_at(step, cfg)
         for g in opt.param_groups:
             g["lr"] = lr
         rgb, depth, mask = (x.to(device) for x in next(stream))

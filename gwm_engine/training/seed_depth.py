@@ -30,6 +30,7 @@ from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
 from gwm_engine.training.data import SeedViewConfig, SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
+from gwm_engine.training.train import lr_at
 
 WEIGHTS = {"structure": 1.0, "gradient": 0.5, "scale": 1.0, "sky": 0.2}
 # The scale head starts from nothing and must learn shifts of several units of log-depth (a
@@ -130,7 +131,7 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
         if step % cfg.reload_every == 0:
             views = load_seed_views(sorted(cfg.data.glob("views-*[0-9].npz")))
             stream = batches(views, cfg.batch, rng)
-        lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * step / cfg.steps)))
+        lr = lr_at(step, cfg)
         for g in opt.param_groups:
             g["lr"] = lr * g["factor"]
         net.train()

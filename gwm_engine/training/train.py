@@ -18,6 +18,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -98,8 +99,14 @@ class OwnFill:
         return out[0].cpu(), out[1].cpu()
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
+class Schedule(Protocol):
+    lr: float
+    warmup: int
+    steps: int
+
+
+def lr_at(step: int, cfg: Schedule) -> float:
+    """Linear warm-up, then cosine decay to a tenth (every training loop's schedule)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
