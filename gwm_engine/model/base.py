@@ -83,6 +83,14 @@ class WorldModel(ABC):
         `complete` unless a model has such a network."""
         return self.complete(rgb, depth, mask)
 
+    def generate_ahead(
+        self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fill a view ahead of the player (world/generate.py's AheadGenerator), on a worker that
+        must keep up with a walk: `generate` unless the model's generator is too slow for where it
+        runs, in which case its per-frame network's fill. The same tensors as `complete`."""
+        return self.generate(rgb, depth, mask)
+
     def quick_fill(
         self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:

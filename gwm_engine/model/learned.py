@@ -202,6 +202,12 @@ class LearnedModel(WorldModel):
     def generate(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self._fill(self._generator or self._completion, rgb, depth, mask)
 
+    def generate_ahead(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # On a CPU the generator costs several per-frame passes a view: the worker then falls
+        # behind a walk and its passes collide with the frames (benchmarks/RESULTS.md).
+        fast = self._generator is not None and self.backend.on_gpu
+        return self._fill(self._generator if fast else self._completion, rgb, depth, mask)
+
     def _fill(self, net: NetworkFn, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Most frames of a walk uncover a few cracks (under SMALL_HOLES of the view on 7 frames of
         # 10, benchmarks/RESULTS.md): pull-push closes those as well as the network would, and the

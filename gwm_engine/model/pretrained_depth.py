@@ -248,6 +248,9 @@ class PretrainedDepthModel(WorldModel):
     def generate(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.generate(rgb, depth, mask)
 
+    def generate_ahead(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.base.generate_ahead(rgb, depth, mask)
+
     def quick_fill(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.quick_fill(rgb, depth, mask)
 

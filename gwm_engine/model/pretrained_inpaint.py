@@ -233,6 +233,12 @@ class PretrainedInpaintModel(WorldModel):
         colour = self.inpaint(rgb, ~known)
         return torch.where(known, rgb, colour), torch.where(known, depth, filled_depth)
 
+    def generate_ahead(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # An inpainting network on a CPU takes seconds a view: ahead of a walk, the base's fill.
+        if self.inpaint.backend.on_gpu:
+            return self.generate(rgb, depth, mask)
+        return self.base.generate_ahead(rgb, depth, mask)
+
     def quick_fill(self, rgb: torch.Tensor, depth: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.base.quick_fill(rgb, depth, mask)
 

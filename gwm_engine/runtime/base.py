@@ -97,6 +97,11 @@ class Backend(ABC):
         """Make `module` (weights as they are now) runnable on this backend."""
 
     @property
+    def on_gpu(self) -> bool:
+        """Whether its networks run on a GPU (torch "cuda", a CUDA or TensorRT provider)."""
+        return not self.device.lower().startswith("cpu")
+
+    @property
     def tag(self) -> str:
         """Short form for GetInfo.backends: "torch-cpu", "onnx-cuda", "onnx-tensorrt"."""
         return f"{self.name}-{self.device}"

@@ -17,7 +17,8 @@ and the views depend on the seed and the camera alone, so one seed always grows 
 
 During play, an `AheadGenerator` (`SessionConfig.ahead`) does the same where the player is
 heading: the last step's motion carried on a few steps. Every `ahead_every` steps, the step
-renders that view (at config.scale) and hands its holes to the model's `generate`; what comes
+renders that view (at config.scale) and hands its holes to the model's `generate_ahead` (the
+generator on a GPU, the per-frame network on a CPU, where the generator falls behind); what comes
 back is brought to the session's resolution and kept as the per-frame fill's surfels are
 (evicted when unseen for long), and frames take only the model's `quick_fill` (no network) for
 what is still missing. "background" runs the model on one worker thread shared by the process,
@@ -126,10 +127,12 @@ def _render(cache: WorldCache, pose: np.ndarray, K: Intrinsics, min_holes: float
     return view if float((~view.mask).float().mean()) >= min_holes else None
 
 
-def _fill(model: WorldModel, view: SplatImage) -> tuple[torch.Tensor, torch.Tensor]:
-    """The model's generation for a rendered view: rgb (H, W, 3) uint8 and depth (H, W) metres."""
+def _fill(model: WorldModel, view: SplatImage, ahead: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's generation for a rendered view (`generate_ahead` for one ahead of the player):
+    rgb (H, W, 3) uint8 and depth (H, W) metres."""
+    fill = model.generate_ahead if ahead else model.generate
     with torch.inference_mode():
-        rgb, depth = model.generate(view.rgb[None], view.depth[None], view.mask[None].float())
+        rgb, depth = fill(view.rgb[None], view.depth[None], view.mask[None].float())
     return (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8), depth[0, 0]
 
 
@@ -215,7 +218,7 @@ class AheadGenerator:
         kept at the view's own, its surfels' radius would follow its larger pixels and spill over
         depth edges (a revisit lost 15 dB, benchmarks/RESULTS.md)."""
         t = time.perf_counter()
-        rgb8, depth = _fill(model, view)
+        rgb8, depth = _fill(model, view, ahead=True)
         size = (K.height, K.width)
         up = lambda x: F.interpolate(x[None, None].float(), size=size, mode="nearest")[0, 0]  # noqa: E731
         rgb8 = torch.stack([up(rgb8[..., c]) for c in range(3)], -1).to(torch.uint8)

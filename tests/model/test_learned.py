@@ -147,7 +147,7 @@ def test_bad_weights_are_a_clear_error(tmp_path: Path):
         load_model(str(other))
 
 
-def test_a_generator_is_saved_loaded_listed_and_used_only_off_the_frame_path(tmp_path: Path):
+def test_a_generator_is_saved_loaded_listed_and_used_only_at_seed_time_on_a_cpu(tmp_path: Path):
     shipped = LearnedModel.load(DEFAULT_WEIGHTS)
     assert [spec.name for _, spec in shipped.networks()] == ["depth", "completion", "generator"]
     plain = LearnedModel(dataclasses.replace(shipped.preset, generator_widths=()), shipped.depth_net, shipped.completion_net)
@@ -163,8 +163,10 @@ def test_a_generator_is_saved_loaded_listed_and_used_only_off_the_frame_path(tmp
         generated, _ = loaded.generate(rgb * mask, depth * mask, mask)
         completed_, _ = loaded.complete(rgb * mask, depth * mask, mask)
         per_frame, _ = plain.complete(rgb * mask, depth * mask, mask)
+        ahead, _ = loaded.generate_ahead(rgb * mask, depth * mask, mask)
     hole = mask.expand_as(rgb) == 0
     assert torch.equal(completed_, per_frame)  # the frame's fill is the completion network's
+    assert not loaded.backend.on_gpu and torch.equal(ahead, per_frame)  # on a CPU, so is the fill ahead of a walk
     assert (generated - per_frame)[hole].abs().mean() > 0.05  # generation is the generator's
     # Weights without a generator generate with their completion network.
     assert plain.generator_net is None and len(plain.networks()) == 2

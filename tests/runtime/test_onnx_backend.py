@@ -64,3 +64,9 @@ def test_auto_falls_back_quietly(onnx_model, caplog):
     assert isinstance(backend, OnnxBackend) and backend.preferred == [TENSORRT, CUDA, CPU]
     LearnedModel(onnx_model.preset, onnx_model.depth_net, onnx_model.completion_net, backend)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_backend_says_whether_it_runs_on_a_gpu_by_the_provider_it_ended_on(onnx_model):
+    assert not onnx_model.backend.on_gpu  # this machine: the CPU provider
+    assert OnnxBackend([CUDA]).on_gpu and OnnxBackend([TENSORRT, CUDA]).on_gpu  # before a network loads: the first preferred
+    assert not open_backend("torch", "cpu").on_gpu
