@@ -1,7 +1,7 @@
 """The one-command GPU job (issue 19, item 4): render training data, train the `large` preset,
-continue it on its own fills as run 4 did (docs/MODEL_CARD.md), export it to ONNX, score it
-against the shipped weights with `gwm-engine eval` and print GPU figures, all inside one
-wall-clock budget.
+continue it on its own fills as run 4 did (docs/MODEL_CARD.md), train a generator on top of it
+(`training/generator.py`, on seed views it renders), export it to ONNX, score it against the
+shipped weights with `gwm-engine eval` and print GPU figures, all inside one wall-clock budget.
 
     python benchmarks/gpu_job.py                  # an H200 with 16 cores: everything under runs/gpu-job
     python benchmarks/gpu_job.py --help           # every size, step and budget; each is also an
@@ -12,8 +12,8 @@ its own timeout: its share of the budget still left, so time a stage does not us
 the next. Training steps are sized from the it/s of a short warm-up, which is the run's own first
 steps (continued with --resume; its length stays inside the learning-rate warm-up, so the
 schedule is the one a single run of the final length follows). Stage logs go to OUT/logs/. At the
-end it prints the figures table (also OUT/figures.md) and, when the new weights beat the shipped
-ones on eval, the command that copies them into gwm_engine/assets/.
+end it prints the figures table (also OUT/figures.md) and, when the new weights (OUT/weights.pt)
+beat the shipped ones on eval, the command that copies them into gwm_engine/assets/.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORES = os.cpu_count() or 1
 # Shares of the budget; each stage gets its share of what is left when it starts.
-SHARES = {"data": 0.10, "train": 0.38, "own-fill": 0.20, "export": 0.07, "eval": 0.15, "figures": 0.10}
+SHARES = {"data": 0.08, "train": 0.30, "own-fill": 0.15, "generator": 0.17, "export": 0.07, "eval": 0.15, "figures": 0.08}
 TRAIN_LR_WARMUP = 100  # TrainConfig.warmup: a warm-up run up to this many steps resumes onto the same schedule
 STOP_S = 10  # after SIGTERM, how long a stage has to exit before SIGKILL
 
@@ -67,15 +67,21 @@ class JobConfig:
     max_steps: int = field(default=0, metadata={"help": "cap on each training run's steps (0: what the budget allows)"})
     own_fill: float = field(default=0.8, metadata={"help": "share of replays fusing the network's own fills (run 4: 0.8)"})
     own_fill_lr: float = field(default=2e-4, metadata={"help": "peak learning rate of the continuation (run 4: 2e-4)"})
+    generator_scenes: int = field(default=1440, metadata={"help": "scenes whose seed views the generator trains on"})
+    generator_widths: str = field(default="48,96,256,512", metadata={"help": "the generator's U-Net widths (each at least "
+                                  "the completion network's: it starts as that one widened)"})
+    generator_lr: float = field(default=3e-4, metadata={"help": "peak learning rate of the generator"})
+    generator_adversarial: float = field(default=0.1, metadata={"help": "the generator's discriminator weight"})
     eval_trajectories: int = field(default=2, metadata={"help": "eval: held-out trajectories per scene family"})
     eval_steps: int = field(default=24, metadata={"help": "eval: steps per trajectory"})
     eval_size: str = field(default="256x256", metadata={"help": "eval: frame size, WxH"})
     eval_seed_scenes: int = field(default=4, metadata={"help": "eval: seed views per scene kind (0: none)"})
+    eval_generation_scenes: int = field(default=4, metadata={"help": "eval: generation views per scene kind (0: none)"})
     frame_sizes: str = field(default="640x360,1280x720", metadata={"help": "per-eye sizes of the frame-time figures"})
     frame_steps: int = field(default=40, metadata={"help": "timed world steps per size (after 5 untimed)"})
-    gen_size: str = field(default="256x256", metadata={"help": "frame size of the generator-throughput figure"})
-    gen_batch: int = field(default=16, metadata={"help": "frames per call of the generator-throughput figure"})
-    gen_repeat: int = field(default=20, metadata={"help": "timed calls of the generator-throughput figure"})
+    gen_size: str = field(default="256x256", metadata={"help": "frame size of the throughput figures"})
+    gen_batch: int = field(default=16, metadata={"help": "frames per call of the throughput figures"})
+    gen_repeat: int = field(default=20, metadata={"help": "timed calls of each throughput figure"})
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -85,8 +91,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def job_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description="the one-command GPU job: training data, the large preset trained and "
-                                 "continued on its own fills, ONNX export, eval against the shipped weights and GPU "
-                                 "figures, within a wall-clock budget")
+                                 "continued on its own fills, a generator trained on top, ONNX export, eval against the "
+                                 "shipped weights and GPU figures, within a wall-clock budget")
     ap.add_argument("command", nargs="?", default="run", choices=("run", "figures"),
                     help="run: the whole job; figures: only the GPU figures of --weights (what the job's last stage runs)")
     ap.add_argument("--weights", default=None, help="figures: the weights file to time")
@@ -253,6 +259,47 @@ def train_sized(job: Job, name: str, args: list[str], run_dir: Path) -> Training
     return Training(run_dir / "weights.pt", steps, it_s, time.monotonic() - (deadline - seconds), precision)
 
 
+def train_generator_sized(job: Job, init: Path, precision: str) -> Training | None:
+    """A generator on top of `init` (training/generator.py), filling the stage's share of the
+    budget: a warm-up renders the seed views and times cfg.warmup_steps steps, then a fresh run
+    of the steps the rest allows (its schedule and discriminator start sized to its length)."""
+    cfg = job.cfg
+    seconds = job.seconds_for("generator")
+    deadline = time.monotonic() + seconds
+    run_dir = job.out / "generator"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    base = [sys.executable, "-m", "gwm_engine.training.generator", "--data", str(job.out / "views"), "--init", str(init),
+            "--widths", cfg.generator_widths, "--device", cfg.device, "--batch", str(cfg.batch), "--lr", str(cfg.generator_lr),
+            "--adversarial", str(cfg.generator_adversarial), "--validation-scenes", "0", *(["--bf16"] if precision == "bf16" else [])]
+    warm = max(2, cfg.warmup_steps)
+    stage = job.run("generator-warmup", [], deadline - time.monotonic(), command=[
+        *base, "--scenes", str(cfg.generator_scenes), "--workers", str(cfg.workers), "--out", str(run_dir / "warmup"),
+        "--steps", str(warm)])
+    if stage.rc != 0:
+        job.problems.append(f"generator: the warm-up did not finish (see {stage.log})")
+        return None
+    rows = [json.loads(line) for line in (run_dir / "warmup" / "log.jsonl").read_text().splitlines()]
+    s_step = (rows[-1]["s"] - rows[0]["s"]) / (len(rows) - 1)  # the first step pays for kernel tuning
+    start_s = max(0.0, stage.wall_s - rows[-1]["s"])  # process start and loading the views: paid again
+    steps = int(0.9 * max(0.0, deadline - time.monotonic() - start_s) / max(s_step, 1e-6))
+    if cfg.max_steps:
+        steps = min(steps, cfg.max_steps)
+    if steps <= warm:
+        return Training(run_dir / "warmup" / "weights.pt", warm, 1 / max(s_step, 1e-6), stage.wall_s, precision)
+    main = run_dir / "main"
+    stage = job.run("generator-main", [], deadline - time.monotonic(), command=[
+        *base, "--out", str(main), "--steps", str(steps), "--validate-every", str(max(1, steps // 5))])
+    kept = sorted(main.glob("step-*.pt"), key=lambda p: int(p.stem.split("-")[1]))
+    if stage.rc != 0 and not kept:
+        job.problems.append(f"generator: training failed (see {stage.log})")
+        return None
+    if stage.rc != 0:  # stopped by its timeout: its last checkpoint
+        job.problems.append(f"generator: planned {steps} steps, stopped; kept {kept[-1].name}")
+        steps = int(kept[-1].stem.split("-")[1])
+    weights = main / "weights.pt" if stage.rc == 0 else kept[-1]
+    return Training(weights, steps, 1 / max(s_step, 1e-6), time.monotonic() - (deadline - seconds), precision)
+
+
 # -- eval: the new weights against the shipped ones -----------------------------------------
 
 EVAL_COLUMNS = {"hole PSNR": "hole_psnr", "hole SSIM": "hole_ssim", "seed AbsRel": "seed_absrel", "revisit dB": "revisit_psnr"}
@@ -278,7 +325,8 @@ def evaluate(job: Job, weights: Path) -> tuple[dict[str, float], dict[str, float
     cfg = job.cfg
     timeout = job.seconds_for("eval")
     common = ["eval", "--backend", cfg.backend, "--device", cfg.device, "--trajectories", str(cfg.eval_trajectories),
-              "--steps", str(cfg.eval_steps), "--size", cfg.eval_size, "--seed-scenes", str(cfg.eval_seed_scenes)]
+              "--steps", str(cfg.eval_steps), "--size", cfg.eval_size, "--seed-scenes", str(cfg.eval_seed_scenes),
+              "--generation-scenes", str(cfg.eval_generation_scenes)]
     threads = {"OMP_NUM_THREADS": str(max(1, CORES // 2))}
     running = {which: Running(job, f"eval-{which}", [*common, *extra], threads)
                for which, extra in (("new", ["--weights", str(weights)]), ("shipped", []))}
@@ -308,9 +356,9 @@ def beats(new: dict[str, float], shipped: dict[str, float]) -> list[tuple[str, b
 
 
 def measure_figures(cfg: JobConfig, weights: str, out: Path) -> None:
-    """The generator's (completion: pull-push + network) throughput in frames per second, then the
-    frame time of a walking world at each per-eye size, mono and stereo, into `out` (JSON),
-    rewritten after each figure so a stage stopped by its timeout keeps what it measured."""
+    """The per-frame network's and the generator's throughput (pull-push + network) in frames per
+    second, then the frame time of a walking world at each per-eye size, mono and stereo, into
+    `out` (JSON), rewritten after each figure so a stage stopped by its timeout keeps what it measured."""
     import numpy as np
     import torch
 
@@ -337,19 +385,22 @@ def measure_figures(cfg: JobConfig, weights: str, out: Path) -> None:
     view = session(gw, gh, False).begin_step(CameraAction(turn=(20.0, 0.0, 0.0))).views[0]  # a turn: a wide hole
     rgb, depth, mask = (x[None].expand(cfg.gen_batch, *x.shape).contiguous()
                         for x in (view.rgb, view.depth, view.mask.float()))
-    for _ in range(3):
-        model.complete(rgb, depth, mask)  # allocator and kernel warm-up
-    if cuda:
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(cfg.gen_repeat):
-        model.complete(rgb, depth, mask)
-    if cuda:
-        torch.cuda.synchronize()
-    per_call = (time.perf_counter() - t) / cfg.gen_repeat
-    found["generator"] = {"size": f"{gw}x{gh}", "batch": cfg.gen_batch, "ms_per_call": per_call * 1e3,
-                          "frames_per_s": cfg.gen_batch / per_call, "hole_share": float(1 - view.mask.float().mean())}
-    out.write_text(json.dumps(found, indent=1))
+    found["throughput"] = []
+    for network, fill in (("per-frame network", model.complete), ("generator", model.generate)):
+        for _ in range(3):
+            fill(rgb, depth, mask)  # allocator and kernel warm-up
+        if cuda:
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(cfg.gen_repeat):
+            fill(rgb, depth, mask)
+        if cuda:
+            torch.cuda.synchronize()
+        per_call = (time.perf_counter() - t) / cfg.gen_repeat
+        found["throughput"].append({"network": network, "size": f"{gw}x{gh}", "batch": cfg.gen_batch,
+                                    "ms_per_call": per_call * 1e3, "frames_per_s": cfg.gen_batch / per_call,
+                                    "hole_share": float(1 - view.mask.float().mean())})
+        out.write_text(json.dumps(found, indent=1))
     for w, h in (parse_size(s) for s in cfg.frame_sizes.split(",")):
         for stereo in (False, True):
             s = session(w, h, stereo)
@@ -391,12 +442,20 @@ def run_job(cfg: JobConfig) -> int:
                 rows.append((f"own-fill continuation ({cont.precision}, {cfg.own_fill:g})",
                              f"{cont.steps} steps x {cfg.batch}, {cont.it_s:.2f} it/s, {cont.wall_s:.0f} s"))
                 final = cont.weights
+            gen = train_generator_sized(job, final, first.precision)
+            if gen:
+                views = len(list((out / "views").glob("views-*[0-9].npz")))
+                rows.append((f"generator {cfg.generator_widths} ({gen.precision})",
+                             f"{gen.steps} steps x {cfg.batch} on {views} shards of seed views, {gen.it_s:.2f} it/s, "
+                             f"{gen.wall_s:.0f} s"))
+                final = gen.weights
     else:
         job.problems.append("no training data was rendered: nothing to train")
 
     verdict: list[tuple[str, bool]] = []
     exported = figures_ok = False
     if final:
+        final = Path(shutil.copy(final, out / "weights.pt"))  # one place for what the job made, whichever stage ended it
         onnx = out / "onnx"
         stage = job.run("export", ["export", "--format", "onnx", "--weights", str(final), "--out", str(onnx)],
                         job.seconds_for("export"))
@@ -422,9 +481,9 @@ def run_job(cfg: JobConfig) -> int:
             for r in fig["frames"]:
                 what = f"frame time {r['size']} per eye, {'stereo (both eyes)' if r['stereo'] else 'mono'}"
                 rows.append((what, f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"))
-            g = fig["generator"]
-            rows.append((f"generator throughput ({g['size']}, batch {g['batch']}, {100 * g['hole_share']:.0f}% holes)",
-                         f"{g['frames_per_s']:.1f} frames/s ({g['ms_per_call']:.1f} ms a call)"))
+            for g in fig.get("throughput", []):
+                rows.append((f"{g['network']} throughput ({g['size']}, batch {g['batch']}, {100 * g['hole_share']:.0f}% holes)",
+                             f"{g['frames_per_s']:.1f} frames/s ({g['ms_per_call']:.1f} ms a call)"))
 
     total = time.monotonic() - job.start
     rows.append(("job wall time", f"{total:.0f} s of a {cfg.budget_s:.0f} s budget"))
