@@ -4,7 +4,8 @@ Every model walks the same held-out trajectories (scene seeds below HELD_OUT_SEE
 trained on) in one run, seeded with the exact depth of the first frame so completion is judged
 on its own; seed depth is judged separately, on the first frame of every trajectory. Compared:
 the learned model, the same generating ahead of the camera (its frames filled without the
-network), the classical filler (#2) and no completion at all (holes stay black).
+network; ahead, the generator where the networks run on a GPU, the per-frame network on a CPU,
+as a session does), the classical filler (#2) and no completion at all (holes stay black).
 
 Hole metrics pool every hole pixel of every frame (a frame with three hole pixels does not
 weigh as much as one with thirty thousand): a hole is what the frame filled itself. Hole
