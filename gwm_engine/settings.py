@@ -156,7 +156,7 @@ def inpaint_model_setting() -> Any:
     return setting(None, "a pretrained inpainting network's ONNX file (LaMa's lama_fp32.onnx or MI-GAN's ONNX pipeline) for "
                    "the colour of generated territory, its depth from the model. It turns on seed-time generation (serve's "
                    "--generate) and runs there, once per generated view at session creation, and in generation ahead "
-                   "(--ahead); default: the model's own")
+                   "(--ahead) where it runs on a GPU; default: the model's own")
 
 
 def backend_setting() -> Any:
