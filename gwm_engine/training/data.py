@@ -14,6 +14,7 @@ Seeds below HELD_OUT_SEEDS are never trained on: evaluation uses them.
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -334,6 +335,28 @@ def write_seed_view_shards(out_dir: Path, scenes: int, per_shard: int = 32, work
             if progress:
                 progress()
     return [j[0] for j in jobs]
+
+
+def add_seed_view_arguments(p: argparse.ArgumentParser) -> None:
+    """The training commands' options for rendering their seed views first (render_seed_view_arguments)."""
+    p.add_argument("--scenes", type=int, default=0, help="first render seed views of this many training scenes into --data "
+                   "(shards already there are kept)")
+    p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
+    p.add_argument("--textures", help="a texture library (python -m gwm_engine.scenes.texture_library) for the rendered views")
+    p.add_argument("--texture-share", type=float, default=SeedViewConfig.texture_share,
+                   help="share of the scenes' textured materials that take a library image")
+
+
+def render_seed_view_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Render what add_seed_view_arguments asked for into args.data; bad values end the command
+    through p.error (exit 2)."""
+    if args.scenes < 0 or args.workers < 1 or not 0 <= args.texture_share <= 1:
+        p.error("--scenes must be at least 0, --workers at least 1 and --texture-share between 0 and 1")
+    if args.textures is not None and not Path(args.textures).is_file():
+        p.error(f"texture library not found: {args.textures}")
+    if args.scenes:
+        config = SeedViewConfig(textures=args.textures, texture_share=args.texture_share)
+        write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers, config=config)
 
 
 def load_seed_views(paths: list[Path]) -> SeedViews:

@@ -40,7 +40,14 @@ from gwm_engine.evaluation.generation import Examples, generation_examples, scor
 from gwm_engine.model.completion import CompletionNet
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M
 from gwm_engine.model.learned import LearnedModel, Preset, completed
-from gwm_engine.training.data import SeedViewConfig, SeedViews, augment_colour, generation_mask, load_seed_views, write_seed_view_shards
+from gwm_engine.training.data import (
+    SeedViews,
+    add_seed_view_arguments,
+    augment_colour,
+    generation_mask,
+    load_seed_views,
+    render_seed_view_arguments,
+)
 from gwm_engine.training.train import gradient_l1, lr_at
 
 WEIGHTS = {"rgb": 1.0, "grad": 0.25, "depth": 0.5}
@@ -208,10 +215,7 @@ def train_generator(cfg: GeneratorConfig, validation: Examples | None = None) ->
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="folder of seed-view shards")
-    p.add_argument("--scenes", type=int, default=0, help="first render seed views of this many training scenes into --data "
-                   "(shards already there are kept)")
-    p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
-    p.add_argument("--textures", help="a texture library (python -m gwm_engine.scenes.texture_library) for the rendered views")
+    add_seed_view_arguments(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path, help="weights file whose depth and completion networks are kept (default: fresh)")
     p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")), default=GeneratorConfig.widths,
@@ -228,12 +232,7 @@ def main() -> None:
     p.add_argument("--validate-every", type=int, default=GeneratorConfig.validate_every)
     p.add_argument("--validation-scenes", type=int, default=2, help="per family, scene seeds 500 and up (0: none)")
     a = p.parse_args()
-    if a.scenes < 0 or a.workers < 1:
-        p.error("--scenes must be at least 0 and --workers at least 1")
-    if a.textures is not None and not Path(a.textures).is_file():
-        p.error(f"texture library not found: {a.textures}")
-    if a.scenes:
-        write_seed_view_shards(a.data, a.scenes, workers=a.workers, config=SeedViewConfig(textures=a.textures))
+    render_seed_view_arguments(p, a)
     if not a.data.is_dir() or not list(a.data.glob("views-*[0-9].npz")):
         p.error(f"no seed-view shards in {a.data}")
     if a.init is not None and not a.init.is_file():

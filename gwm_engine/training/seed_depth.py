@@ -29,7 +29,14 @@ import torch.nn.functional as F
 from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
-from gwm_engine.training.data import SeedViewConfig, SeedViews, augment_colour, load_seed_views, validation_views, write_seed_view_shards
+from gwm_engine.training.data import (
+    SeedViews,
+    add_seed_view_arguments,
+    augment_colour,
+    load_seed_views,
+    render_seed_view_arguments,
+    validation_views,
+)
 from gwm_engine.training.train import lr_at
 
 WEIGHTS = {"structure": 1.0, "gradient": 0.5, "scale": 1.0, "sky": 0.2}
@@ -168,12 +175,7 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, required=True, help="folder of seed-view shards")
-    p.add_argument("--scenes", type=int, default=0, help="first render seed views of this many training scenes into --data "
-                   "(shards already there are kept)")
-    p.add_argument("--workers", type=int, default=1, help="processes rendering seed views")
-    p.add_argument("--textures", help="a texture library (python -m gwm_engine.scenes.texture_library) for the rendered views")
-    p.add_argument("--texture-share", type=float, default=SeedViewConfig.texture_share,
-                   help="share of the scenes' textured materials that take a library image")
+    add_seed_view_arguments(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--init", type=Path)
     p.add_argument("--widths", type=lambda s: tuple(int(w) for w in s.split(",")),
@@ -188,9 +190,7 @@ def main() -> None:
     p.add_argument("--validate-every", type=int, default=250)
     p.add_argument("--validation-scenes", type=int, default=4, help="per family, scene seeds 500 and up")
     args = p.parse_args()
-    if args.scenes:
-        views = SeedViewConfig(textures=args.textures, texture_share=args.texture_share)
-        write_seed_view_shards(args.data, args.scenes, per_shard=18, workers=args.workers, config=views)
+    render_seed_view_arguments(p, args)
     cfg = SeedDepthConfig(args.data, args.out, args.init, args.widths, args.steps, args.batch, args.lr, args.warmup,
                           args.seed, validate_every=args.validate_every, threads=args.threads, bf16=args.bf16)
     train_seed_depth(cfg, validation_views(args.validation_scenes))

@@ -2,6 +2,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from gwm_engine.evaluation.generation import generation_examples
@@ -31,10 +32,14 @@ def test_a_toy_generator_trains_with_its_discriminator_and_keeps_the_shipped_net
     assert torch.isfinite(out_rgb).all() and (out_depth > 0).all()
 
 
-def test_the_command_refuses_a_folder_without_shards_in_plain_words(tmp_path: Path):
+@pytest.mark.parametrize("extra, message", [([], "no seed-view shards in"),
+                                            (["--scenes", "2", "--textures", "missing.npz"], "texture library not found"),
+                                            (["--scenes", "-1"], "--scenes must be at least 0")])
+def test_the_command_refuses_bad_input_in_plain_words(tmp_path: Path, extra: list[str], message: str):
     run = subprocess.run([sys.executable, "-m", "gwm_engine.training.generator", "--data", str(tmp_path), "--out",
-                          str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2 and "no seed-view shards in" in run.stderr and "Traceback" not in run.stderr
+                          str(tmp_path / "run"), *extra], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+    assert not list(tmp_path.glob("views-*"))  # nothing rendered before the refusal
 
 
 def test_the_generator_starts_as_the_per_frame_network_widened(tmp_path: Path):
