@@ -279,13 +279,13 @@ def train_generator_sized(job: Job, init: Path, precision: str) -> Training | No
         job.problems.append(f"generator: the warm-up did not finish (see {stage.log})")
         return None
     rows = [json.loads(line) for line in (run_dir / "warmup" / "log.jsonl").read_text().splitlines()]
-    s_step = (rows[-1]["s"] - rows[0]["s"]) / (len(rows) - 1)  # the first step pays for kernel tuning
+    s_step = max(1e-6, (rows[-1]["s"] - rows[0]["s"]) / (len(rows) - 1))  # the first step pays for kernel tuning
     start_s = max(0.0, stage.wall_s - rows[-1]["s"])  # process start and loading the views: paid again
-    steps = int(0.9 * max(0.0, deadline - time.monotonic() - start_s) / max(s_step, 1e-6))
+    steps = int(0.9 * max(0.0, deadline - time.monotonic() - start_s) / s_step)
     if cfg.max_steps:
         steps = min(steps, cfg.max_steps)
     if steps <= warm:
-        return Training(run_dir / "warmup" / "weights.pt", warm, 1 / max(s_step, 1e-6), stage.wall_s, precision)
+        return Training(run_dir / "warmup" / "weights.pt", warm, 1 / s_step, stage.wall_s, precision)
     main = run_dir / "main"
     stage = job.run("generator-main", [], deadline - time.monotonic(), command=[
         *base, "--out", str(main), "--steps", str(steps), "--validate-every", str(max(1, steps // 5))])
@@ -297,7 +297,7 @@ def train_generator_sized(job: Job, init: Path, precision: str) -> Training | No
         job.problems.append(f"generator: planned {steps} steps, stopped; kept {kept[-1].name}")
         steps = int(kept[-1].stem.split("-")[1])
     weights = main / "weights.pt" if stage.rc == 0 else kept[-1]
-    return Training(weights, steps, 1 / max(s_step, 1e-6), time.monotonic() - (deadline - seconds), precision)
+    return Training(weights, steps, 1 / s_step, time.monotonic() - (deadline - seconds), precision)
 
 
 # -- eval: the new weights against the shipped ones -----------------------------------------

@@ -56,6 +56,8 @@ from gwm_engine.world.splat import SplatImage
 
 log = logging.getLogger(__name__)
 
+Fill = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # WorldModel.generate's shape
+
 # A view with less of it uncovered shows only cracks, which the render's pin-hole passes and the
 # per-frame fill close.
 MIN_HOLES = 0.005
@@ -107,7 +109,7 @@ def generate(cache: WorldCache, model: WorldModel, K: Intrinsics, poses: list[np
         if view is None:
             continue
         used += 1
-        rgb8, depth = _fill(model, view)
+        rgb8, depth = _fill(model.generate, view)
         holes = ~view.mask[0]
         if float(holes.float().mean()) < LAYER_HOLES:  # scattered: behind depth edges, as points
             cache.fuse_view(rgb8, depth, holes, pose, k, PINNED)
@@ -127,10 +129,9 @@ def _render(cache: WorldCache, pose: np.ndarray, K: Intrinsics, min_holes: float
     return view if float((~view.mask).float().mean()) >= min_holes else None
 
 
-def _fill(model: WorldModel, view: SplatImage, ahead: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """The model's generation for a rendered view (`generate_ahead` for one ahead of the player):
-    rgb (H, W, 3) uint8 and depth (H, W) metres."""
-    fill = model.generate_ahead if ahead else model.generate
+def _fill(fill: Fill, view: SplatImage) -> tuple[torch.Tensor, torch.Tensor]:
+    """A model's generation (`generate`, or `generate_ahead` ahead of the player) for a rendered
+    view: rgb (H, W, 3) uint8 and depth (H, W) metres."""
     with torch.inference_mode():
         rgb, depth = fill(view.rgb[None], view.depth[None], view.mask[None].float())
     return (rgb[0].permute(1, 2, 0) * 255 + 0.5).clamp(0, 255).to(torch.uint8), depth[0, 0]
@@ -218,7 +219,7 @@ class AheadGenerator:
         kept at the view's own, its surfels' radius would follow its larger pixels and spill over
         depth edges (a revisit lost 15 dB, benchmarks/RESULTS.md)."""
         t = time.perf_counter()
-        rgb8, depth = _fill(model, view, ahead=True)
+        rgb8, depth = _fill(model.generate_ahead, view)
         size = (K.height, K.width)
         up = lambda x: F.interpolate(x[None, None].float(), size=size, mode="nearest")[0, 0]  # noqa: E731
         rgb8 = torch.stack([up(rgb8[..., c]) for c in range(3)], -1).to(torch.uint8)
