@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import MAX_DEPTH_M, MIN_DEPTH_M, DepthNet, GroundPriorDepthNet
 from gwm_engine.model.learned import LearnedModel, Preset, ray_channels
+from gwm_engine.scenes.families import ALL_FAMILIES
 from gwm_engine.training.data import (
     SeedViews,
     add_seed_view_arguments,
@@ -60,6 +61,8 @@ class SeedDepthConfig:
     validate_every: int = 250
     threads: int = 0  # torch threads; 0: torch's default
     bf16: bool = False  # bfloat16 autocast on the CPU: 2-3x faster steps where the CPU has bf16 units
+    # Scene kinds drawn this many times as often as the others (the held-out table's worst kinds).
+    oversample: dict[str, float] = field(default_factory=dict)
 
 
 def _gradient(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -92,11 +95,12 @@ def losses(net: DepthNet, rgb: torch.Tensor, rays: torch.Tensor, depth: torch.Te
     return out
 
 
-def batches(views: SeedViews, batch: int, rng: np.random.Generator):
+def batches(views: SeedViews, batch: int, rng: np.random.Generator, oversample: dict[str, float] | None = None):
     """Endless augmented batches: (rgb, rays, depth, sky), mirrored half the time."""
     n, size = len(views.fov_deg), views.rgb.shape[1]
+    weight = np.array([oversample.get(str(f), 1.0) for f in views.family]) if oversample else None
     while True:
-        idx = rng.choice(n, batch, replace=n < batch)
+        idx = rng.choice(n, batch, replace=n < batch, p=None if weight is None else weight / weight.sum())
         rgb = torch.from_numpy(views.rgb[idx]).permute(0, 3, 1, 2).float() / 255
         rgb = torch.stack([augment_colour(rng, x)[0] for x in rgb])
         rgb = (rgb + 0.02 * torch.randn_like(rgb)).clamp(0, 1)  # sensor noise
@@ -137,7 +141,7 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
     for step in range(cfg.steps):
         if step % cfg.reload_every == 0:
             views = load_seed_views(sorted(cfg.data.glob("views-*[0-9].npz")))
-            stream = batches(views, cfg.batch, rng)
+            stream = batches(views, cfg.batch, rng, cfg.oversample)
         lr = lr_at(step, cfg)
         for g in opt.param_groups:
             g["lr"] = lr * g["factor"]
@@ -172,6 +176,21 @@ def train_seed_depth(cfg: SeedDepthConfig, validation: SeedViews | None = None) 
     return weights
 
 
+def parse_oversample(p: argparse.ArgumentParser, text: str) -> dict[str, float]:
+    """"tabletop=2,figures=1.5" as {kind: factor}; anything else ends the command with p.error (exit 2)."""
+    out = {}
+    for part in filter(None, text.split(",")):
+        kind, _, factor = part.partition("=")
+        try:
+            value = float(factor)
+        except ValueError:
+            value = -1.0
+        if kind not in ALL_FAMILIES or not 0 < value < 1e6:
+            p.error(f"--oversample wants KIND=FACTOR pairs with a positive FACTOR and KIND one of {', '.join(ALL_FAMILIES)}; got {part!r}")
+        out[kind] = value
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, required=True, help="folder of seed-view shards")
@@ -189,10 +208,14 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--validate-every", type=int, default=250)
     p.add_argument("--validation-scenes", type=int, default=4, help="per family, scene seeds 500 and up")
+    p.add_argument("--oversample", default="", metavar="KIND=FACTOR,...",
+                   help=f"draw these scene kinds FACTOR times as often (kinds: {', '.join(ALL_FAMILIES)})")
     args = p.parse_args()
     render_seed_view_arguments(p, args)
+    oversample = parse_oversample(p, args.oversample)
     cfg = SeedDepthConfig(args.data, args.out, args.init, args.widths, args.steps, args.batch, args.lr, args.warmup,
-                          args.seed, validate_every=args.validate_every, threads=args.threads, bf16=args.bf16)
+                          args.seed, validate_every=args.validate_every, threads=args.threads, bf16=args.bf16,
+                          oversample=oversample)
     train_seed_depth(cfg, validation_views(args.validation_scenes))
 
 

@@ -7,8 +7,8 @@ import torch
 from gwm_engine.evaluation.seed_depth import score_model
 from gwm_engine.model.depth import DepthNet
 from gwm_engine.model.learned import DEFAULT_WEIGHTS, LearnedModel
-from gwm_engine.training.data import SeedViewConfig, held_out_seed_views, write_seed_view_shards
-from gwm_engine.training.seed_depth import SeedDepthConfig, train_seed_depth
+from gwm_engine.training.data import SeedViewConfig, SeedViews, held_out_seed_views, write_seed_view_shards
+from gwm_engine.training.seed_depth import SeedDepthConfig, batches, main, train_seed_depth
 
 VIEWS = SeedViewConfig(size=64, views_per_scene=2, supersample=1, stylised=0.5)
 
@@ -46,3 +46,24 @@ def test_the_same_shape_starts_from_the_init_network_and_is_chosen_on_its_run_ti
     scored = score_model(shipped, {"validation": validation})["all"]
     assert scored["aligned_absrel"] == pytest.approx(model.meta["val_aligned_absrel"], rel=1e-3)
     assert scored["metric_absrel"] == pytest.approx(model.meta["val_metric_absrel"], rel=1e-3)
+
+
+def test_oversampled_kinds_are_drawn_that_many_times_as_often():
+    n = 40
+    family = np.array(["indoor"] * (n // 2) + ["tabletop"] * (n // 2))
+    depth = np.where(family == "tabletop", 2.0, 1.0)[:, None, None] * np.ones((n, 8, 8))  # tells the kinds apart
+    views = SeedViews(np.zeros((n, 8, 8, 3), np.uint8), depth.astype(np.float16), np.zeros((n, 8, 8), bool),
+                      np.full(n, 60.0), family, np.arange(n))
+    def tabletop_share(oversample):
+        stream = batches(views, 50, np.random.default_rng(0), oversample)
+        return float(np.mean([(next(stream)[2][:, 0, 0, 0] == 2.0).float().mean() for _ in range(8)]))
+    assert 0.4 < tabletop_share(None) < 0.6
+    assert 0.7 < tabletop_share({"tabletop": 3.0}) < 0.8  # 3 of 4
+
+
+@pytest.mark.parametrize("bad", ["tabletop", "tabletop=0", "kitchens=2", "figures=x"])
+def test_a_bad_oversample_is_refused_in_plain_words(monkeypatch, capsys, tmp_path: Path, bad: str):
+    monkeypatch.setattr("sys.argv", ["seed_depth", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--oversample", bad])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2 and "--oversample wants KIND=FACTOR" in capsys.readouterr().err
