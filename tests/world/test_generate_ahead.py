@@ -140,9 +140,13 @@ def test_a_closed_session_drops_its_queued_generation(photo, model):
     _frames(waiting, TURN[:GenerateConfig().ahead_every])  # its job waits in the queue
     assert waiting.ahead._job is not None and not waiting.ahead._job.running()
     waiting.close()
+    job = busy.ahead._job
     busy.close()  # its running job finishes, and is never kept
     gated.gate.set()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30  # (on a loaded machine the worker can take a while)
+    while not job.done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # time enough for the worker to reach the next job, were one left
     assert gated.generated == 1 and waiting.ahead.views == busy.ahead.views == 0
 
 
